@@ -1,0 +1,27 @@
+namespace Fabric.Contracts;
+
+/// <summary>
+/// The one place a customer's events are ordered, de-duplicated, kept and pushed from. Keyed by customer id.
+/// </summary>
+[Alias("fabric.ICustomerGrain")]
+public interface ICustomerGrain : IGrainWithStringKey
+{
+    /// <summary>Accepts an event, or returns the first one with the same idempotency key; completes once it is kept.</summary>
+    [Alias("Append")]
+    Task<AppendResult> Append(IncomingEvent incoming);
+
+    /// <summary>Returns up to <paramref name="max"/> retained events with seq greater than <paramref name="afterSeq"/>.</summary>
+    [Alias("GetSince")]
+    Task<EventPage> GetSince(long afterSeq, int max);
+
+    /// <summary>Registers (or renews) a gateway's observer; returns the customer's newest seq at that moment.</summary>
+    /// <param name="gatewayId">Stable id of the gateway process.</param>
+    /// <param name="generation">Increases with every registration change of that gateway; older ones are ignored.</param>
+    /// <param name="observer">Where pushes go.</param>
+    [Alias("Subscribe")]
+    Task<long> Subscribe(string gatewayId, long generation, IGatewayObserver observer);
+
+    /// <summary>Removes a gateway's observer unless a newer registration of the same gateway has arrived.</summary>
+    [Alias("Unsubscribe")]
+    Task Unsubscribe(string gatewayId, long generation);
+}

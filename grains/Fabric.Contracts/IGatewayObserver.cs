@@ -1,0 +1,21 @@
+using Orleans.Concurrency;
+
+namespace Fabric.Contracts;
+
+/// <summary>
+/// Implemented once per gateway process. Pushes are best effort and may arrive out of order: the gateway orders
+/// them by seq and fills gaps from <see cref="ICustomerGrain.GetSince"/>.
+/// </summary>
+[Alias("fabric.IGatewayObserver")]
+public interface IGatewayObserver : IGrainObserver
+{
+    /// <summary>Delivers a batch of one customer's events, in seq order within the batch.</summary>
+    [OneWay, Alias("OnEvents")]
+    Task OnEvents(EventBatch batch);
+}
+
+/// <summary>A batch of one customer's events pushed to a gateway.</summary>
+[GenerateSerializer, Immutable, Alias("fabric.EventBatch")]
+public sealed record EventBatch(
+    [property: Id(0)] string Customer,
+    [property: Id(1)] IReadOnlyList<EventEnvelope> Events);

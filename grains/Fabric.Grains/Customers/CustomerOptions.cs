@@ -1,0 +1,45 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Fabric.Grains.Customers;
+
+/// <summary>Per-customer limits the customer grain enforces. Bound from <c>Fabric:Customers</c>.</summary>
+public sealed class CustomerOptions
+{
+    public const string SectionName = "Fabric:Customers";
+
+    /// <summary>Most events kept per customer for history and resume. Default 10,000.</summary>
+    [Range(1, 10_000_000)]
+    public int RetentionMaxEvents { get; set; } = 10_000;
+
+    /// <summary>Oldest an event may be and still be kept. Default 24 hours.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan RetentionMaxAge { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// How long a repeated idempotency key returns the first event instead of a new one. Default 24 hours (Stripe's
+    /// idempotency window). A grain that reactivates rebuilds the window from retained events only.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Most idempotency keys remembered per customer; the oldest go first. Default 10,000.</summary>
+    [Range(1, 10_000_000)]
+    public int IdempotencyMaxKeys { get; set; } = 10_000;
+
+    /// <summary>
+    /// A gateway observer not renewed for this long is dropped. Default 90 seconds: three missed 30-second renewals.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
+    public TimeSpan ObserverExpiry { get; set; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>Most events in one push to a gateway. Default 256.</summary>
+    [Range(1, 100_000)]
+    public int PushBatchMax { get; set; } = 256;
+
+    /// <summary>Most events one <c>GetSince</c> call returns. Default 1,000.</summary>
+    [Range(1, 100_000)]
+    public int PageMax { get; set; } = 1_000;
+
+    /// <summary>Whether each event is also published on the customer's Orleans stream. Default true.</summary>
+    public bool PublishToStream { get; set; } = true;
+}
