@@ -111,9 +111,10 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain
     public Task Unsubscribe(string gatewayId, long generation)
     {
         // A late Unsubscribe must not undo a newer Subscribe from the same gateway (calls may be reordered).
-        if (_gatewayGenerations.TryGetValue(gatewayId, out var known) && known <= generation)
+        // The generation stays behind as a tombstone, so a Subscribe overtaken by this Unsubscribe is ignored too.
+        if (!_gatewayGenerations.TryGetValue(gatewayId, out var known) || known <= generation)
         {
-            _gatewayGenerations.Remove(gatewayId);
+            _gatewayGenerations[gatewayId] = generation;
             _gateways.Unsubscribe(gatewayId);
         }
 

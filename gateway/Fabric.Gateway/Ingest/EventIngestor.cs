@@ -1,0 +1,40 @@
+using Fabric.Contracts;
+using Fabric.Gateway.Telemetry;
+
+namespace Fabric.Gateway.Ingest;
+
+/// <summary>Hands a validated event to its customer's grain and shapes the 202 both ingest paths answer with.</summary>
+internal sealed partial class EventIngestor(IGrainFactory grains, ILogger<EventIngestor> logger)
+{
+    public async Task<IResult> IngestAsync(string customer, IncomingEvent incoming)
+    {
+        using var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.IngestSpan);
+        activity?.SetTag(GatewayTelemetry.CustomerTag, customer);
+        activity?.SetTag(GatewayTelemetry.SourceTag, incoming.Source);
+        var withTrace = incoming with { TraceParent = activity?.Id ?? System.Diagnostics.Activity.Current?.Id };
+        AppendResult result;
+        try
+        {
+            result = await grains.GetGrain<ICustomerGrain>(customer).Append(withTrace);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        {
+            // Unknown outcome: the producer should retry with the same idempotency key.
+            Log.AppendFailed(logger, ex, customer);
+            return Problems.Unavailable("The event could not be confirmed as stored; retry with the same idempotency key.");
+        }
+
+        activity?.SetTag(GatewayTelemetry.SeqTag, result.Seq);
+        GatewayTelemetry.Ingested.Add(1, new KeyValuePair<string, object?>("duplicate", result.Duplicate));
+        return TypedResults.Accepted((string?)null, new IngestResponse(result.Id, result.Seq, result.Duplicate));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(100, LogLevel.Warning, "Append for customer {Customer} failed")]
+        public static partial void AppendFailed(ILogger logger, Exception exception, string customer);
+    }
+}
+
+/// <summary>The 202 body of both ingest paths.</summary>
+internal sealed record IngestResponse(string Id, long Seq, bool Duplicate);

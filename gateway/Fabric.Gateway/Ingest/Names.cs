@@ -1,0 +1,38 @@
+using System.Buffers;
+
+namespace Fabric.Gateway.Ingest;
+
+/// <summary>What a customer id, source, event type, topic and idempotency key may look like.</summary>
+internal static class Names
+{
+    public const int MaxIdLength = 64;
+    public const int MaxTypeLength = 200;
+    public const int MaxKeyLength = 256;
+
+    private static readonly SearchValues<char> IdChars =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+
+    /// <summary>Customer ids and source names: 1–64 of <c>[A-Za-z0-9._-]</c>, starting with a letter or digit.</summary>
+    public static bool IsValidId(string? value) =>
+        value is { Length: > 0 and <= MaxIdLength } && char.IsAsciiLetterOrDigit(value[0]) && !value.AsSpan().ContainsAnyExcept(IdChars);
+
+    /// <summary>Event types: 1–200 printable ASCII characters without spaces or <c>*</c> (reserved for topics).</summary>
+    public static bool IsValidType(string? value) =>
+        value is { Length: > 0 and <= MaxTypeLength } && IsPrintableAscii(value) && !value.Contains('*', StringComparison.Ordinal);
+
+    /// <summary>Idempotency keys: 1–256 printable ASCII characters without spaces.</summary>
+    public static bool IsValidKey(string? value) => value is { Length: > 0 and <= MaxKeyLength } && IsPrintableAscii(value);
+
+    private static bool IsPrintableAscii(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c is <= ' ' or > '~')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

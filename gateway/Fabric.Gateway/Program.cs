@@ -1,0 +1,33 @@
+using Fabric.Gateway.Api;
+using Fabric.Gateway.Hosting;
+using Fabric.Gateway.Sockets;
+using Fabric.Gateway.Telemetry;
+using Fabric.Gateway.Webhooks;
+
+namespace Fabric.Gateway;
+
+public static class Program
+{
+    public static Task Main(string[] args) => Create(args).RunAsync();
+
+    /// <summary>Builds the whole gateway; tests call this with their own configuration to run it on real Kestrel.</summary>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+
+        builder.AddFabricCluster();          // embedded silo + the grains' wiring
+        builder.AddFabricTelemetry();        // OpenTelemetry traces and metrics
+        builder.AddFabricHttp();             // problem+json, health checks, JSON source generation
+        builder.AddFabricWebhooks();         // POST /v1/webhooks/{customer}/{source}
+        builder.AddFabricSockets();          // GET /v1/ws, the per-customer feeds and the gateway observer
+
+        var app = builder.Build();
+        app.UseFabricHttp();
+        app.MapFabricHealth();
+        app.MapWebhooks();
+        app.MapEventsApi();
+        app.MapSockets();
+        return app;
+    }
+}

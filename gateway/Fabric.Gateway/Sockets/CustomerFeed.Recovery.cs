@@ -1,0 +1,194 @@
+using Fabric.Contracts;
+using Fabric.Gateway.Api;
+using Fabric.Gateway.Telemetry;
+
+namespace Fabric.Gateway.Sockets;
+
+internal sealed partial class CustomerFeed
+{
+    private const int PageSize = 1000;
+
+    private void StartFillIfGapLocked()
+    {
+        if (!_filling && _knownLast > _released && !_stopped)
+        {
+            _filling = true;
+            _ = FillGapsAsync();
+        }
+    }
+
+    /// <summary>
+    /// Reads from the grain what the pushes have not brought, until the feed has released everything it knows of.
+    /// Retries while the grain is unreachable, for as long as the feed has sockets.
+    /// </summary>
+    private async Task FillGapsAsync()
+    {
+        await Task.Delay(_options.GapFillDelay, CancellationToken.None);
+        while (!_stopped)
+        {
+            long from;
+            lock (_lock)
+            {
+                if (_released >= _knownLast)
+                {
+                    _filling = false;
+                    return;
+                }
+
+                from = _released;
+            }
+
+            EventPage page;
+            try
+            {
+                page = await _grain.GetSince(from, PageSize);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            {
+                Log.GapFillFailed(_logger, ex, Customer);
+                await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
+                continue;
+            }
+
+            GatewayTelemetry.GapFills.Add(1);
+            lock (_lock)
+            {
+                if (!page.Complete && _released < page.FirstRetainedSeq - 1)
+                {
+                    SkipLostLocked(page.FirstRetainedSeq - 1);
+                }
+
+                foreach (var e in page.Events)
+                {
+                    if (e.Seq > _released)
+                    {
+                        _pending[e.Seq] = e;
+                    }
+                }
+
+                _knownLast = Math.Max(_knownLast, page.LastSeq);
+                ReleaseLocked();
+            }
+        }
+
+        lock (_lock)
+        {
+            _filling = false;
+        }
+    }
+
+    /// <summary>
+    /// Retention dropped events this gateway never received. No socket can get them any more: live sockets are closed
+    /// with 4101 so they resume with <c>since</c> and learn from <c>recovered: false</c> that something was lost.
+    /// </summary>
+    private void SkipLostLocked(long newReleased)
+    {
+        Log.GapLost(_logger, Customer, _released + 1, newReleased);
+        foreach (var session in _sessions)
+        {
+            if (session.Live && session.Cursor < newReleased)
+            {
+                session.RequestClose(CloseCodes.Resync, "gap could not be filled");
+            }
+        }
+
+        _released = newReleased;
+        while (_pending.Count > 0 && _pending.First().Key <= newReleased)
+        {
+            _pending.Remove(_pending.First().Key);
+        }
+    }
+
+    /// <summary>
+    /// Positions a socket: on its first subscribe, replays history after <paramref name="since"/> page by page until
+    /// it reaches what the feed has released, then switches it to live under the feed lock, so no event is skipped or
+    /// sent twice. Later subscribes only add topics, from the socket's current position.
+    /// </summary>
+    public async Task SubscribeAsync(SocketSession session, string[] topics, long? since)
+    {
+        await Ready;
+        lock (_lock)
+        {
+            session.Topics = session.Topics.With(topics);
+            if (session.Started)
+            {
+                // One cursor per socket: topics added later join at the current position, so history for them is not replayed.
+                session.Send(new SubscribedFrame(topics, Recovered: since is null, session.Cursor), ApiJsonContext.Default.SubscribedFrame);
+                return;
+            }
+
+            session.Started = true;
+            if (since is null)
+            {
+                session.Cursor = _released;
+                session.Send(new SubscribedFrame(topics, Recovered: true, _released), ApiJsonContext.Default.SubscribedFrame);
+                session.Live = true;
+                return;
+            }
+        }
+
+        await ReplayAsync(session, topics, since.Value);
+    }
+
+    private async Task ReplayAsync(SocketSession session, string[] topics, long since)
+    {
+        var cursor = since;
+        var first = true;
+        while (!session.IsClosing)
+        {
+            var page = await _grain.GetSince(cursor, PageSize);
+            lock (_lock)
+            {
+                if (first)
+                {
+                    // A since beyond the log's end comes from a log this one is not (e.g. before a restart without durability).
+                    var recovered = page.Complete && since <= page.LastSeq;
+                    cursor = Math.Min(cursor, page.LastSeq);
+                    session.Send(new SubscribedFrame(topics, recovered, cursor), ApiJsonContext.Default.SubscribedFrame);
+                    first = false;
+                }
+                else if (!page.Complete && cursor < page.FirstRetainedSeq - 1)
+                {
+                    // Retention overtook this replay between two pages.
+                    session.RequestClose(CloseCodes.Resync, "history trimmed during replay");
+                    return;
+                }
+
+                foreach (var e in page.Events)
+                {
+                    if (e.Seq <= cursor)
+                    {
+                        continue;
+                    }
+
+                    cursor = e.Seq;
+                    if (session.Topics.Matches(e.Type))
+                    {
+                        session.Enqueue(EventJson.Frame(e));
+                    }
+                }
+
+                if (page.Events.Count == 0)
+                {
+                    cursor = Math.Max(cursor, page.LastSeq);
+                }
+
+                if (cursor >= _released)
+                {
+                    session.Cursor = cursor;
+                    session.Live = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(200, LogLevel.Warning, "Filling a gap for customer {Customer} failed; retrying")]
+        public static partial void GapFillFailed(ILogger logger, Exception exception, string customer);
+
+        [LoggerMessage(201, LogLevel.Warning, "Customer {Customer}: seqs {From}..{To} left retention before this gateway received them")]
+        public static partial void GapLost(ILogger logger, string customer, long from, long to);
+    }
+}

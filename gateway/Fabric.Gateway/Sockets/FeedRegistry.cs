@@ -1,0 +1,180 @@
+using System.Collections.Concurrent;
+using Fabric.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace Fabric.Gateway.Sockets;
+
+/// <summary>
+/// The customers this gateway holds sockets for, each with its <see cref="CustomerFeed"/>, and this gateway's
+/// registration with their grains: one observer per process, not per socket.
+/// </summary>
+internal sealed partial class FeedRegistry
+{
+    private readonly IGrainFactory _grains;
+    private readonly SocketOptions _options;
+    private readonly ILogger<FeedRegistry> _logger;
+    private readonly ConcurrentDictionary<string, CustomerFeed> _feeds = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private readonly GatewayObserver _observer;
+    private IGatewayObserver? _observerReference;
+    private long _generation;
+
+    public FeedRegistry(IGrainFactory grains, IOptions<SocketOptions> options, ILogger<FeedRegistry> logger)
+    {
+        _grains = grains;
+        _options = options.Value;
+        _logger = logger;
+        // Orleans holds local observers weakly: this field is the strong reference that keeps pushes arriving.
+        _observer = new GatewayObserver(this);
+    }
+
+    /// <summary>Identifies this gateway process to the grains.</summary>
+    public string GatewayId { get; } = $"{Environment.MachineName}-{Guid.NewGuid():N}";
+
+    private IGatewayObserver ObserverReference
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _observerReference ??= _grains.CreateObjectReference<IGatewayObserver>(_observer);
+            }
+        }
+    }
+
+    /// <summary>Adds a socket to its customer's feed, creating and registering the feed for the first socket.</summary>
+    public CustomerFeed Attach(SocketSession session)
+    {
+        CustomerFeed feed;
+        bool created;
+        lock (_lock)
+        {
+            created = !_feeds.TryGetValue(session.Customer, out feed!);
+            if (created)
+            {
+                feed = new CustomerFeed(session.Customer, _grains.GetGrain<ICustomerGrain>(session.Customer), _options, _logger);
+                _feeds[session.Customer] = feed;
+            }
+
+            feed.Add(session);
+        }
+
+        if (created)
+        {
+            _ = RegisterUntilDoneAsync(feed);
+        }
+
+        return feed;
+    }
+
+    /// <summary>Removes a socket; the last socket of a customer takes the feed and the registration with it.</summary>
+    public void Detach(SocketSession session, CustomerFeed feed)
+    {
+        long generation;
+        lock (_lock)
+        {
+            if (!feed.Remove(session) || !_feeds.TryRemove(new KeyValuePair<string, CustomerFeed>(feed.Customer, feed)))
+            {
+                return;
+            }
+
+            generation = ++_generation;
+        }
+
+        feed.Stop();
+        _ = UnregisterAsync(feed.Customer, generation);
+    }
+
+    public void OnEvents(EventBatch batch)
+    {
+        if (_feeds.TryGetValue(batch.Customer, out var feed))
+        {
+            feed.OnEvents(batch.Events);
+        }
+    }
+
+    /// <summary>
+    /// Renews every registration. Grains forget gateways that stop renewing, and a grain reactivated elsewhere after a
+    /// silo loss starts with none; renewing also reports the grain's newest seq, which reveals a lost final push.
+    /// </summary>
+    public async Task RenewAllAsync()
+    {
+        foreach (var feed in _feeds.Values)
+        {
+            try
+            {
+                await RegisterAsync(feed);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            {
+                Log.RenewFailed(_logger, ex, feed.Customer);
+            }
+        }
+    }
+
+    public IEnumerable<SocketSession> AllSessions() => _feeds.Values.SelectMany(f => f.Sessions());
+
+    /// <summary>
+    /// Generations are taken under the registry lock and only for feeds still registered, so every Subscribe of a live
+    /// feed outranks the Unsubscribe before it and is outranked by the one after it, however the calls are reordered.
+    /// </summary>
+    private async Task RegisterAsync(CustomerFeed feed)
+    {
+        long generation;
+        lock (_lock)
+        {
+            if (!_feeds.TryGetValue(feed.Customer, out var current) || current != feed)
+            {
+                return;
+            }
+
+            generation = ++_generation;
+        }
+
+        var lastSeq = await _grains.GetGrain<ICustomerGrain>(feed.Customer).Subscribe(GatewayId, generation, ObserverReference);
+        feed.OnRegistered(lastSeq);
+    }
+
+    private async Task RegisterUntilDoneAsync(CustomerFeed feed)
+    {
+        // Sockets wait on the feed being ready, so a failed first registration is retried rather than left hanging.
+        for (var attempt = 1; !feed.IsStopped; attempt++)
+        {
+            try
+            {
+                await RegisterAsync(feed);
+                return;
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            {
+                Log.RegisterFailed(_logger, ex, feed.Customer, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 * attempt)), CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task UnregisterAsync(string customer, long generation)
+    {
+        try
+        {
+            await _grains.GetGrain<ICustomerGrain>(customer).Unsubscribe(GatewayId, generation);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        {
+            // Harmless: the grain drops the registration when it is not renewed.
+            Log.UnregisterFailed(_logger, ex, customer);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(400, LogLevel.Warning, "Registering with customer {Customer} failed (attempt {Attempt})")]
+        public static partial void RegisterFailed(ILogger logger, Exception exception, string customer, int attempt);
+
+        [LoggerMessage(401, LogLevel.Warning, "Renewing the registration with customer {Customer} failed")]
+        public static partial void RenewFailed(ILogger logger, Exception exception, string customer);
+
+        [LoggerMessage(402, LogLevel.Debug, "Unregistering from customer {Customer} failed")]
+        public static partial void UnregisterFailed(ILogger logger, Exception exception, string customer);
+    }
+}

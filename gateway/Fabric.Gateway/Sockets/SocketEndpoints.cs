@@ -1,0 +1,63 @@
+using Fabric.Gateway.Api;
+using Fabric.Gateway.Ingest;
+using Fabric.Gateway.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace Fabric.Gateway.Sockets;
+
+internal static partial class SocketEndpoints
+{
+    public const string SubProtocol = "fabric.v1";
+
+    public static WebApplicationBuilder AddFabricSockets(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SocketOptions>().BindConfiguration(SocketOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SocketOptions>, SocketOptionsValidator>();
+        builder.Services.AddSingleton<FeedRegistry>();
+        builder.Services.AddHostedService<FeedRenewalService>();
+        return builder;
+    }
+
+    /// <summary><c>GET /v1/ws?customer={customer}</c>, subprotocol <c>fabric.v1</c>; see docs/protocol.md.</summary>
+    public static WebApplication MapSockets(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<SocketOptions>>().Value;
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.KeepAliveInterval, KeepAliveTimeout = options.KeepAliveTimeout });
+        app.Map("/v1/ws", ConnectAsync);
+        return app;
+    }
+
+    private static async Task ConnectAsync(HttpContext context, FeedRegistry registry, IOptions<SocketOptions> options, ILoggerFactory loggers)
+    {
+        var customer = context.Request.Query["customer"].ToString();
+        var requested = context.WebSockets.WebSocketRequestedProtocols;
+        var rejection =
+            !context.WebSockets.IsWebSocketRequest ? Problems.BadRequest("websocket-required", "This endpoint takes WebSocket connections only.")
+            : !Names.IsValidId(customer) ? Problems.BadRequest("invalid-customer", "?customer= must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit.")
+            : requested.Count > 0 && !requested.Contains(SubProtocol) ? Problems.BadRequest("unsupported-subprotocol", $"The only subprotocol is {SubProtocol}.")
+            : null;
+        if (rejection is not null)
+        {
+            await rejection.ExecuteAsync(context);
+            return;
+        }
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(requested.Count > 0 ? SubProtocol : null);
+        using var session = new SocketSession(customer, socket, options.Value, loggers.CreateLogger<SocketSession>());
+        var feed = registry.Attach(session);
+        GatewayTelemetry.ActiveSockets.Add(1);
+        try
+        {
+            var sending = session.RunSendLoopAsync();
+            session.Send(new WelcomeFrame(session.Id, customer, SubProtocol), ApiJsonContext.Default.WelcomeFrame);
+            await session.RunReceiveLoopAsync(feed, context.RequestAborted);
+            session.RequestClose(CloseCodes.Normal, "bye");
+            await sending;
+        }
+        finally
+        {
+            registry.Detach(session, feed);
+            GatewayTelemetry.ActiveSockets.Add(-1);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Fabric.Gateway.Sockets;
+
+/// <summary>Limits and timings of the WebSocket endpoint. Bound from <c>Fabric:Sockets</c>.</summary>
+public sealed class SocketOptions
+{
+    public const string SectionName = "Fabric:Sockets";
+
+    /// <summary>How often the server pings an idle socket. Default 25 seconds (as Centrifugo and Socket.IO).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>How long a ping may go unanswered before the socket is dropped. Default 10 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Largest client frame; a larger one closes the socket with 1009. Default 65,536 bytes.</summary>
+    [Range(256, 16 * 1024 * 1024)]
+    public int MaxMessageBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Bytes that may wait to be sent to one socket; beyond it the socket is closed with 4100. Default 1 MiB.</summary>
+    [Range(1024, 1024 * 1024 * 1024)]
+    public long SendQueueMaxBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Most topics one socket may hold. Default 128.</summary>
+    [Range(1, 100_000)]
+    public int MaxTopics { get; set; } = 128;
+
+    /// <summary>Invalid frames tolerated per minute before the socket is closed with 4000. Default 10.</summary>
+    [Range(1, 100_000)]
+    public int MaxInvalidFramesPerMinute { get; set; } = 10;
+
+    /// <summary>How often the gateway renews its registration with each customer grain it holds sockets for. Default 30 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan RenewInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a gap in pushed seqs may stand before it is filled from the grain, giving reordered pushes a moment
+    /// to arrive by themselves. Default 10 milliseconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan GapFillDelay { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>How long the server waits for the client's close frame after sending its own. Default 5 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Fabric.Gateway.Webhooks;
+
+/// <summary>Limits of the ingest endpoints. Bound from <c>Fabric:Webhooks</c>.</summary>
+public sealed class WebhookOptions
+{
+    public const string SectionName = "Fabric:Webhooks";
+
+    /// <summary>Largest accepted body, for webhooks and the publish API alike. Default 1 MiB (1,048,576 bytes).</summary>
+    [Range(1, 64 * 1024 * 1024)]
+    public long MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The event type used when neither a header nor the body's <c>type</c> names one. Default <c>webhook</c>.</summary>
+    [Required]
+    public string DefaultEventType { get; set; } = "webhook";
+}
