@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using Fabric.Contracts;
+
+namespace Fabric.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class PushTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task Registered_gateway_observer_receives_every_event_pushed_in_batches()
+    {
+        var customer = Events.NewCustomer();
+        var grain = fixture.Client.GetGrain<ICustomerGrain>(customer);
+        var observer = new RecordingObserver();
+        var reference = fixture.Client.CreateObjectReference<IGatewayObserver>(observer);
+        try
+        {
+            Assert.Equal(0, await grain.Subscribe("gw-1", 1, reference));
+            await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => grain.Append(Events.Make())));
+
+            await Eventually.True(() => observer.Seqs.Count >= 200);
+            Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), observer.Seqs.Order());
+            Assert.All(observer.Batches, b => Assert.Equal(customer, b.Customer));
+        }
+        finally
+        {
+            fixture.Client.DeleteObjectReference<IGatewayObserver>(reference);
+        }
+    }
+
+    [Fact]
+    public async Task Unsubscribe_stops_pushes_but_a_stale_unsubscribe_cannot_undo_a_newer_subscribe()
+    {
+        var grain = fixture.Client.GetGrain<ICustomerGrain>(Events.NewCustomer());
+        var observer = new RecordingObserver();
+        var reference = fixture.Client.CreateObjectReference<IGatewayObserver>(observer);
+        try
+        {
+            await grain.Subscribe("gw-1", 5, reference);
+            await grain.Unsubscribe("gw-1", 4);       // older than the subscribe: ignored
+            await grain.Append(Events.Make());
+            await Eventually.True(() => observer.Seqs.Count == 1);
+
+            await grain.Unsubscribe("gw-1", 6);
+            await grain.Subscribe("gw-1", 5, reference); // overtaken by the unsubscribe: ignored
+            await grain.Append(Events.Make());
+            // Nothing can signal that a push did not happen; a third append on a fresh subscription bounds the wait.
+            await grain.Subscribe("gw-2", 1, reference);
+            await grain.Append(Events.Make());
+            await Eventually.True(() => observer.Seqs.Contains(3));
+            Assert.DoesNotContain(2, observer.Seqs);
+        }
+        finally
+        {
+            fixture.Client.DeleteObjectReference<IGatewayObserver>(reference);
+        }
+    }
+
+    private sealed class RecordingObserver : IGatewayObserver
+    {
+        public ConcurrentQueue<EventBatch> Batches { get; } = new();
+
+        public List<long> Seqs => [.. Batches.SelectMany(b => b.Events).Select(e => e.Seq)];
+
+        public Task OnEvents(EventBatch batch)
+        {
+            Batches.Enqueue(batch);
+            return Task.CompletedTask;
+        }
+    }
+}
