@@ -1,0 +1,138 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Fabric.Gateway.Tests;
+
+/// <summary>A <see cref="ClientWebSocket"/> speaking fabric.v1, as a client application would.</summary>
+public sealed class FabricSocket : IAsyncDisposable
+{
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
+    private readonly ClientWebSocket _socket;
+
+    private FabricSocket(ClientWebSocket socket) => _socket = socket;
+
+    public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
+
+    public string? SubProtocol => _socket.SubProtocol;
+
+    public JsonElement Welcome { get; private set; }
+
+    public static async Task<FabricSocket> ConnectAsync(Uri baseAddress, string customer)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol("fabric.v1");
+        var uri = new Uri($"ws://{baseAddress.Authority}/v1/ws?customer={customer}");
+        await socket.ConnectAsync(uri, CancellationToken.None);
+        var fabric = new FabricSocket(socket);
+        fabric.Welcome = await fabric.ReceiveAsync();
+        Assert.Equal("welcome", fabric.Welcome.GetProperty("op").GetString());
+        return fabric;
+    }
+
+    public Task SendAsync(object frame) => SendTextAsync(JsonSerializer.Serialize(frame));
+
+    public Task SendTextAsync(string text) =>
+        _socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    public Task SendBinaryAsync(byte[] bytes) => _socket.SendAsync(bytes, WebSocketMessageType.Binary, true, CancellationToken.None);
+
+    /// <summary>Subscribes and returns the <c>subscribed</c> reply.</summary>
+    public async Task<JsonElement> SubscribeAsync(string[] topics, long? since = null)
+    {
+        await SendAsync(since is null ? new { op = "subscribe", topics } : new { op = "subscribe", topics, since });
+        var reply = await ReceiveAsync();
+        Assert.Equal("subscribed", reply.GetProperty("op").GetString());
+        return reply;
+    }
+
+    /// <summary>The next frame; fails the test if none arrives in time or the socket closes.</summary>
+    public async Task<JsonElement> ReceiveAsync(TimeSpan? timeout = null)
+    {
+        var frame = await TryReceiveAsync(timeout ?? DefaultTimeout);
+        Assert.True(frame.HasValue, $"No frame arrived (close status: {_socket.CloseStatus}).");
+        return frame.Value;
+    }
+
+    /// <summary>The next frame, or null when the socket closed or nothing arrived in time.</summary>
+    public async Task<JsonElement?> TryReceiveAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var buffer = new byte[64 * 1024];
+        using var message = new MemoryStream();
+        try
+        {
+            WebSocketReceiveResult result;
+            do
+            {
+                result = await _socket.ReceiveAsync(buffer, cts.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return null;
+                }
+
+                message.Write(buffer, 0, result.Count);
+            }
+            while (!result.EndOfMessage);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+
+        return JsonDocument.Parse(message.ToArray()).RootElement.Clone();
+    }
+
+    /// <summary>Receives until <paramref name="count"/> event frames arrived, failing on any other frame.</summary>
+    public async Task<List<JsonElement>> ReceiveEventsAsync(int count)
+    {
+        var events = new List<JsonElement>(count);
+        while (events.Count < count)
+        {
+            var frame = await ReceiveAsync();
+            Assert.Equal("event", frame.GetProperty("op").GetString());
+            events.Add(frame);
+        }
+
+        return events;
+    }
+
+    /// <summary>Waits for the server to close the socket and returns the close status.</summary>
+    public async Task<WebSocketCloseStatus?> WaitForCloseAsync()
+    {
+        for (var i = 0; i < 100 && _socket.State == WebSocketState.Open; i++)
+        {
+            if (await TryReceiveAsync(TimeSpan.FromSeconds(10)) is null)
+            {
+                break;
+            }
+        }
+
+        return _socket.CloseStatus;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_socket.State == WebSocketState.Open)
+        {
+            try
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", cts.Token);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            {
+                // Already going away.
+            }
+        }
+
+        _socket.Dispose();
+    }
+}
+
+internal static class FrameExtensions
+{
+    public static long Seq(this JsonElement frame) => frame.GetProperty("seq").GetInt64();
+
+    public static string Type(this JsonElement frame) => frame.GetProperty("type").GetString()!;
+}
