@@ -1,19 +1,21 @@
+using System.Text.Json.Serialization;
+
 namespace Fabric.Gateway.Sockets;
 
 /// <summary>Any client frame: <c>{"op":"subscribe","topics":[...],"since":42}</c>, <c>unsubscribe</c>, <c>ping</c>.</summary>
 internal sealed record ClientFrame(string? Op, string[]? Topics, long? Since);
 
 /// <summary>First frame on every socket.</summary>
-internal sealed record WelcomeFrame(string Session, string Customer, string Protocol, string Op = "welcome");
+internal sealed record WelcomeFrame(string Session, string Customer, string Protocol, [property: JsonPropertyOrder(-1)] string Op = "welcome");
 
 /// <summary>Answers a <c>subscribe</c>; <c>Recovered</c> is false when retention no longer covered <c>since</c>.</summary>
-internal sealed record SubscribedFrame(string[] Topics, bool Recovered, long Seq, string Op = "subscribed");
+internal sealed record SubscribedFrame(string[] Topics, bool Recovered, long Seq, [property: JsonPropertyOrder(-1)] string Op = "subscribed");
 
 /// <summary>Answers an <c>unsubscribe</c> with the topics the socket still holds.</summary>
-internal sealed record UnsubscribedFrame(string[] Topics, string[] Remaining, string Op = "unsubscribed");
+internal sealed record UnsubscribedFrame(string[] Topics, string[] Remaining, [property: JsonPropertyOrder(-1)] string Op = "unsubscribed");
 
 /// <summary>A frame the server could not act on; the socket stays open.</summary>
-internal sealed record ErrorFrame(string Code, string Message, string Op = "error");
+internal sealed record ErrorFrame(string Code, string Message, [property: JsonPropertyOrder(-1)] string Op = "error");
 
 /// <summary>Answers a <c>ping</c>.</summary>
-internal sealed record PongFrame(string Op = "pong");
+internal sealed record PongFrame([property: JsonPropertyOrder(-1)] string Op = "pong");
