@@ -24,6 +24,9 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>The running gateway's services, for tests that drive one of its parts directly.</summary>
+    public IServiceProvider Services => _app.Services;
+
     public async Task InitializeAsync()
     {
         _app = Program.Create([], builder =>

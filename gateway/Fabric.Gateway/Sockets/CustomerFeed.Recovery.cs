@@ -66,7 +66,21 @@ internal sealed partial class CustomerFeed
                     }
                 }
 
-                _knownLast = Math.Max(_knownLast, page.LastSeq);
+                if (page.Events.Count == 0)
+                {
+                    // The grain has nothing after what was released: what the feed believed lay beyond (a push from a
+                    // log that has since lost data) cannot be read, so trust the grain rather than ask again forever.
+                    _knownLast = page.LastSeq;
+                    while (_pending.Count > 0 && _pending.Last().Key > page.LastSeq)
+                    {
+                        _pending.Remove(_pending.Last().Key);
+                    }
+                }
+                else
+                {
+                    _knownLast = Math.Max(_knownLast, page.LastSeq);
+                }
+
                 ReleaseLocked();
             }
         }

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Fabric.Contracts;
+using Fabric.Gateway.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Fabric.Gateway.Tests;
+
+/// <summary>
+/// Pushes are best effort: they can arrive out of order, twice, or not at all. These tests hand a feed such pushes
+/// directly (against the real grain, over a real WebSocket on loopback) and check what the socket receives.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class FeedOrderingTests(GatewayFixture fixture)
+{
+    [Fact]
+    public async Task Reordered_duplicated_and_lost_pushes_reach_the_socket_in_order_once_with_the_gap_filled()
+    {
+        var (grain, events) = await AppendAsync(5);
+        await using var pair = await SocketPair.OpenAsync();
+        var options = fixture.Services.GetRequiredService<IOptions<SocketOptions>>().Value;
+        using var session = new SocketSession(grain.GetPrimaryKeyString(), pair.Server, options, NullLogger.Instance);
+        var feed = new CustomerFeed(session.Customer, grain, options, NullLogger.Instance);
+        feed.Add(session);
+        var sending = session.RunSendLoopAsync();
+        feed.OnRegistered(0);
+        await feed.SubscribeAsync(session, ["*"], since: null);
+        Assert.Equal("subscribed", (await pair.ReceiveAsync()).GetProperty("op").GetString());
+
+        // Seq 3 before 1, 1 twice, 2 never pushed, 4 and 5 only known from the grain.
+        feed.OnEvents([events[2], events[0]]);
+        feed.OnEvents([events[0]]);
+
+        var seqs = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            seqs.Add((await pair.ReceiveAsync()).GetProperty("seq").GetInt64());
+        }
+
+        Assert.Equal([1L, 2, 3, 4, 5], seqs);
+        feed.OnEvents([events[3], events[1]]);   // late copies of released events
+        Assert.Null(await pair.TryReceiveAsync(TimeSpan.FromMilliseconds(300)));
+        feed.Stop();
+        session.RequestClose(CloseCodes.Normal, "done");
+        await sending;
+    }
+
+    [Fact]
+    public async Task A_push_beyond_what_the_grain_has_does_not_stall_later_events()
+    {
+        var (grain, events) = await AppendAsync(1);
+        await using var pair = await SocketPair.OpenAsync();
+        var options = fixture.Services.GetRequiredService<IOptions<SocketOptions>>().Value;
+        using var session = new SocketSession(grain.GetPrimaryKeyString(), pair.Server, options, NullLogger.Instance);
+        var feed = new CustomerFeed(session.Customer, grain, options, NullLogger.Instance);
+        feed.Add(session);
+        var sending = session.RunSendLoopAsync();
+        feed.OnRegistered(1);
+        await feed.SubscribeAsync(session, ["*"], since: null);
+        await pair.ReceiveAsync();
+
+        // A phantom seq 9 (as from a log that later lost data) must not hold back the real seq 2.
+        feed.OnEvents([events[0] with { Seq = 9 }]);
+        await Task.Delay(200);
+        var second = await grain.Append(new IncomingEvent("test", "real", "application/json", "{}"u8.ToArray(), null, null));
+        feed.OnEvents((await grain.GetSince(1, 10)).Events);
+
+        Assert.Equal(second.Seq, (await pair.ReceiveAsync()).GetProperty("seq").GetInt64());
+        feed.Stop();
+        session.RequestClose(CloseCodes.Normal, "done");
+        await sending;
+    }
+
+    private async Task<(ICustomerGrain Grain, IReadOnlyList<EventEnvelope> Events)> AppendAsync(int count)
+    {
+        var grain = fixture.Services.GetRequiredService<IGrainFactory>().GetGrain<ICustomerGrain>(GatewayFixture.NewCustomer());
+        for (var i = 0; i < count; i++)
+        {
+            await grain.Append(new IncomingEvent("test", $"t.{i}", "application/json", Encoding.UTF8.GetBytes($"{{\"i\":{i}}}"), null, null));
+        }
+
+        return (grain, (await grain.GetSince(0, 100)).Events);
+    }
+
+    /// <summary>Two ends of a real WebSocket over a loopback TCP connection.</summary>
+    private sealed class SocketPair : IAsyncDisposable
+    {
+        private readonly TcpClient _serverTcp;
+        private readonly TcpClient _clientTcp;
+        private readonly WebSocket _client;
+
+        private SocketPair(TcpClient serverTcp, TcpClient clientTcp)
+        {
+            _serverTcp = serverTcp;
+            _clientTcp = clientTcp;
+            Server = WebSocket.CreateFromStream(serverTcp.GetStream(), new WebSocketCreationOptions { IsServer = true });
+            _client = WebSocket.CreateFromStream(clientTcp.GetStream(), new WebSocketCreationOptions { IsServer = false });
+        }
+
+        public WebSocket Server { get; }
+
+        public static async Task<SocketPair> OpenAsync()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var client = new TcpClient();
+            var accepting = listener.AcceptTcpClientAsync();
+            await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+            return new SocketPair(await accepting, client);
+        }
+
+        public async Task<JsonElement> ReceiveAsync() =>
+            await TryReceiveAsync(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("No frame arrived.");
+
+        public async Task<JsonElement?> TryReceiveAsync(TimeSpan timeout)
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            var buffer = new byte[64 * 1024];
+            try
+            {
+                var result = await _client.ReceiveAsync(buffer, cts.Token);
+                return result.MessageType == WebSocketMessageType.Close ? null : JsonDocument.Parse(buffer.AsMemory(0, result.Count)).RootElement.Clone();
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _client.Dispose();
+            Server.Dispose();
+            _clientTcp.Dispose();
+            _serverTcp.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
