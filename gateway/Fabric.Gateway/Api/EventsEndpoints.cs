@@ -29,7 +29,7 @@ internal static class EventsEndpoints
     {
         if (!Names.IsValidId(customer))
         {
-            return Problems.BadRequest("invalid-customer", "The customer id must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit.");
+            return Problems.InvalidCustomer();
         }
 
         if (!JsonBody.IsJsonMediaType(request.ContentType))
@@ -93,7 +93,7 @@ internal static class EventsEndpoints
     {
         if (!Names.IsValidId(customer))
         {
-            return Problems.BadRequest("invalid-customer", "The customer id must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit.");
+            return Problems.InvalidCustomer();
         }
 
         if (after < 0 || limit is < 1 or > MaxLimit)
@@ -101,8 +101,15 @@ internal static class EventsEndpoints
             return Problems.BadRequest("invalid-range", $"'after' must be >= 0 and 'limit' between 1 and {MaxLimit}.");
         }
 
-        var page = await grains.GetGrain<ICustomerGrain>(customer).GetSince(after ?? 0, limit ?? DefaultLimit);
-        return new HistoryResult(customer, after ?? 0, page);
+        try
+        {
+            var page = await grains.GetGrain<ICustomerGrain>(customer).GetSince(after ?? 0, limit ?? DefaultLimit);
+            return new HistoryResult(customer, after ?? 0, page);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        {
+            return Problems.Unavailable("History could not be read; retry.");
+        }
     }
 
     /// <summary>Streams the page straight to the response so payloads are written raw, not re-serialized.</summary>

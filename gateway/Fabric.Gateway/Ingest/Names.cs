@@ -9,6 +9,9 @@ internal static class Names
     public const int MaxTypeLength = 200;
     public const int MaxKeyLength = 256;
 
+    /// <summary>The rule for ids, as error messages state it.</summary>
+    public const string IdRule = "1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit";
+
     private static readonly SearchValues<char> IdChars =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
 

@@ -12,6 +12,8 @@ internal static class Problems
 
     public static IResult BadRequest(string code, string detail) => Problem(StatusCodes.Status400BadRequest, code, "Bad request", detail);
 
+    public static IResult InvalidCustomer() => BadRequest("invalid-customer", "The customer id must be " + Names.IdRule + ".");
+
     public static IResult TooLarge(long limit) => Problem(StatusCodes.Status413PayloadTooLarge, "payload-too-large", "Payload too large", $"The body is larger than the limit of {limit} bytes.");
 
     public static IResult UnsupportedMediaType(string detail) => Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type", detail);

@@ -33,7 +33,7 @@ internal static partial class SocketEndpoints
         var requested = context.WebSockets.WebSocketRequestedProtocols;
         var rejection =
             !context.WebSockets.IsWebSocketRequest ? Problems.BadRequest("websocket-required", "This endpoint takes WebSocket connections only.")
-            : !Names.IsValidId(customer) ? Problems.BadRequest("invalid-customer", "?customer= must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit.")
+            : !Names.IsValidId(customer) ? Problems.InvalidCustomer()
             : requested.Count > 0 && !requested.Contains(SubProtocol) ? Problems.BadRequest("unsupported-subprotocol", $"The only subprotocol is {SubProtocol}.")
             : null;
         if (rejection is not null)

@@ -29,12 +29,12 @@ internal static class WebhookEndpoints
     {
         if (!Names.IsValidId(customer))
         {
-            return Problems.BadRequest("invalid-customer", "The customer id must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit.");
+            return Problems.InvalidCustomer();
         }
 
         if (!Names.IsValidId(source))
         {
-            return Problems.BadRequest("invalid-source", "The source name must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit.");
+            return Problems.BadRequest("invalid-source", "The source name must be " + Names.IdRule + ".");
         }
 
         // A declared non-JSON type is refused before reading; an undeclared one must still parse as JSON.
