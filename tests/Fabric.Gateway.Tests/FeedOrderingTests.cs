@@ -23,14 +23,8 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
     {
         var (grain, events) = await AppendAsync(5);
         await using var pair = await SocketPair.OpenAsync();
-        var options = fixture.Services.GetRequiredService<IOptions<SocketOptions>>().Value;
-        using var session = new SocketSession(grain.GetPrimaryKeyString(), pair.Server, options, NullLogger.Instance);
-        var feed = new CustomerFeed(session.Customer, grain, options, NullLogger.Instance);
-        feed.Add(session);
-        var sending = session.RunSendLoopAsync();
-        feed.OnRegistered(0);
-        await feed.SubscribeAsync(session, ["*"], since: null);
-        Assert.Equal("subscribed", (await pair.ReceiveAsync()).GetProperty("op").GetString());
+        await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 0);
+        var feed = live.Feed;
 
         // Seq 3 before 1, 1 twice, 2 never pushed, 4 and 5 only known from the grain.
         feed.OnEvents([events[2], events[0]]);
@@ -45,9 +39,6 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         Assert.Equal([1L, 2, 3, 4, 5], seqs);
         feed.OnEvents([events[3], events[1]]);   // late copies of released events
         Assert.Null(await pair.TryReceiveAsync(TimeSpan.FromMilliseconds(300)));
-        feed.Stop();
-        session.RequestClose(CloseCodes.Normal, "done");
-        await sending;
     }
 
     [Fact]
@@ -55,14 +46,8 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
     {
         var (grain, events) = await AppendAsync(1);
         await using var pair = await SocketPair.OpenAsync();
-        var options = fixture.Services.GetRequiredService<IOptions<SocketOptions>>().Value;
-        using var session = new SocketSession(grain.GetPrimaryKeyString(), pair.Server, options, NullLogger.Instance);
-        var feed = new CustomerFeed(session.Customer, grain, options, NullLogger.Instance);
-        feed.Add(session);
-        var sending = session.RunSendLoopAsync();
-        feed.OnRegistered(1);
-        await feed.SubscribeAsync(session, ["*"], since: null);
-        await pair.ReceiveAsync();
+        await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 1);
+        var feed = live.Feed;
 
         // A phantom seq 9 (as from a log that later lost data) must not hold back the real seq 2.
         feed.OnEvents([events[0] with { Seq = 9 }]);
@@ -71,9 +56,6 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         feed.OnEvents((await grain.GetSince(1, 10)).Events);
 
         Assert.Equal(second.Seq, (await pair.ReceiveAsync()).GetProperty("seq").GetInt64());
-        feed.Stop();
-        session.RequestClose(CloseCodes.Normal, "done");
-        await sending;
     }
 
     private async Task<(ICustomerGrain Grain, IReadOnlyList<EventEnvelope> Events)> AppendAsync(int count)
@@ -85,6 +67,33 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         }
 
         return (grain, (await grain.GetSince(0, 100)).Events);
+    }
+
+    /// <summary>A feed registered at a seq, with one live socket subscribed to everything; stopped on dispose.</summary>
+    private sealed class LiveFeed(CustomerFeed feed, SocketSession session, Task sending) : IAsyncDisposable
+    {
+        public CustomerFeed Feed => feed;
+
+        public static async Task<LiveFeed> StartAsync(GatewayFixture fixture, ICustomerGrain grain, SocketPair pair, long registeredAt)
+        {
+            var options = fixture.Services.GetRequiredService<IOptions<SocketOptions>>().Value;
+            var session = new SocketSession(grain.GetPrimaryKeyString(), pair.Server, options, NullLogger.Instance);
+            var feed = new CustomerFeed(session.Customer, grain, options, NullLogger.Instance);
+            feed.Add(session);
+            var sending = session.RunSendLoopAsync();
+            feed.OnRegistered(registeredAt);
+            await feed.SubscribeAsync(session, ["*"], since: null);
+            Assert.Equal("subscribed", (await pair.ReceiveAsync()).GetProperty("op").GetString());
+            return new LiveFeed(feed, session, sending);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            feed.Stop();
+            session.RequestClose(CloseCodes.Normal, "done");
+            await sending;
+            session.Dispose();
+        }
     }
 
     /// <summary>Two ends of a real WebSocket over a loopback TCP connection.</summary>
