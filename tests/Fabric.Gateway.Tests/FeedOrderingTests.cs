@@ -58,6 +58,20 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         Assert.Equal(second.Seq, (await pair.ReceiveAsync()).GetProperty("seq").GetInt64());
     }
 
+    [Fact]
+    public async Task A_log_that_went_back_behind_the_feed_makes_live_sockets_resync_with_4101()
+    {
+        var (grain, _) = await AppendAsync(3);
+        await using var pair = await SocketPair.OpenAsync();
+        await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 3);
+
+        // A renewal reports a last seq below what the feed released: the log lost events and will reuse seqs.
+        live.Feed.OnRegistered(1);
+
+        Assert.Null(await pair.TryReceiveAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal((WebSocketCloseStatus)4101, pair.CloseStatus);
+    }
+
     private async Task<(ICustomerGrain Grain, IReadOnlyList<EventEnvelope> Events)> AppendAsync(int count)
     {
         var grain = fixture.Services.GetRequiredService<IGrainFactory>().GetGrain<ICustomerGrain>(GatewayFixture.NewCustomer());
@@ -112,6 +126,8 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         }
 
         public WebSocket Server { get; }
+
+        public WebSocketCloseStatus? CloseStatus => _client.CloseStatus;
 
         public static async Task<SocketPair> OpenAsync()
         {

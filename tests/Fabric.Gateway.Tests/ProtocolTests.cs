@@ -24,6 +24,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     [InlineData("{\"op\":\"subscribe\",\"topics\":[\"a*b\"]}", "invalid_topics")]
     [InlineData("{\"op\":\"subscribe\",\"topics\":[\"a\"],\"since\":-1}", "invalid_since")]
     [InlineData("{\"op\":\"subscribe\",\"topics\":[\"a\"],\"since\":\"x\"}", "invalid_json")]
+    [InlineData("{\"op\":\"subscribe\",\"topics\":[\"a\"],\"since\":\"42\"}", "invalid_json")]
     public async Task Invalid_frame_gets_an_error_and_the_socket_stays_usable(string frame, string code)
     {
         await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomer());

@@ -6,7 +6,8 @@ using Fabric.Gateway.Sockets;
 namespace Fabric.Gateway.Api;
 
 /// <summary>Source-generated JSON for every fixed-shape message the gateway reads or writes.</summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+// Strict numbers: "since": "42" is an invalid frame, not a seq.
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(IngestResponse))]
 [JsonSerializable(typeof(ClientFrame))]
 [JsonSerializable(typeof(WelcomeFrame))]

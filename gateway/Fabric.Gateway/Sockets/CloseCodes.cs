@@ -8,8 +8,11 @@ namespace Fabric.Gateway.Sockets;
 /// </summary>
 internal static class CloseCodes
 {
-    /// <summary>1000: the client asked to close.</summary>
+    /// <summary>1000: the client asked to close (the server answers with the same code).</summary>
     public const WebSocketCloseStatus Normal = WebSocketCloseStatus.NormalClosure;
+
+    /// <summary>1001 as well, for a peer that vanished mid-send; nobody is left to read it.</summary>
+    public const WebSocketCloseStatus Gone = WebSocketCloseStatus.EndpointUnavailable;
 
     /// <summary>1001: the gateway is shutting down; reconnect (to any gateway) and resume.</summary>
     public const WebSocketCloseStatus Shutdown = WebSocketCloseStatus.EndpointUnavailable;

@@ -120,7 +120,9 @@ internal sealed partial class CustomerFeed
     /// </summary>
     public async Task SubscribeAsync(SocketSession session, string[] topics, long? since)
     {
-        await Ready;
+        topics = [.. topics.Distinct(StringComparer.Ordinal)];
+        // A cluster that cannot be reached must not leave the client waiting without an answer.
+        await Ready.WaitAsync(_options.RegistrationTimeout);
         lock (_lock)
         {
             session.Topics = session.Topics.With(topics);
@@ -150,7 +152,11 @@ internal sealed partial class CustomerFeed
         var first = true;
         while (!session.IsClosing)
         {
+            await session.WaitForSendRoomAsync();
             var page = await _grain.GetSince(cursor, PageSize);
+
+            // Serialized outside the lock: live delivery to the customer's other sockets does not wait on a replay.
+            var frames = page.Events.Select(e => session.Topics.Matches(e.Type) ? EventJson.Frame(e) : null).ToArray();
             lock (_lock)
             {
                 if (first)
@@ -168,26 +174,22 @@ internal sealed partial class CustomerFeed
                     return;
                 }
 
-                foreach (var e in page.Events)
+                for (var i = 0; i < frames.Length; i++)
                 {
-                    if (e.Seq <= cursor)
+                    if (page.Events[i].Seq <= cursor)
                     {
                         continue;
                     }
 
-                    cursor = e.Seq;
-                    if (session.Topics.Matches(e.Type))
+                    cursor = page.Events[i].Seq;
+                    if (frames[i] is { } frame)
                     {
-                        session.Enqueue(EventJson.Frame(e));
+                        session.Enqueue(frame);
                     }
                 }
 
-                if (page.Events.Count == 0)
-                {
-                    cursor = Math.Max(cursor, page.LastSeq);
-                }
-
-                if (cursor >= _released)
+                // An empty page means the grain has nothing after the cursor: the socket is as far as it can get.
+                if (cursor >= _released || page.Events.Count == 0)
                 {
                     session.Cursor = cursor;
                     session.Live = true;
@@ -204,5 +206,8 @@ internal sealed partial class CustomerFeed
 
         [LoggerMessage(201, LogLevel.Warning, "Customer {Customer}: seqs {From}..{To} left retention before this gateway received them")]
         public static partial void GapLost(ILogger logger, string customer, long from, long to);
+
+        [LoggerMessage(202, LogLevel.Warning, "Customer {Customer}: the event log is at seq {LastSeq}, behind the {Released} this gateway released; sockets resume")]
+        public static partial void LogWentBack(ILogger logger, string customer, long released, long lastSeq);
     }
 }

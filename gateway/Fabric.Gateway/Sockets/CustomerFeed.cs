@@ -87,6 +87,12 @@ internal sealed partial class CustomerFeed
                     _pending.Remove(_pending.First().Key);
                 }
             }
+            else if (lastSeq < _released)
+            {
+                // The customer's log is behind what this feed released: it lost events (a non-durable log restarted).
+                // Seqs will be reused, so start over from the grain's position and make live sockets resume.
+                RestartFromLocked(lastSeq);
+            }
 
             _knownLast = Math.Max(_knownLast, lastSeq);
             ReleaseLocked();
@@ -94,6 +100,32 @@ internal sealed partial class CustomerFeed
         }
 
         _ready.TrySetResult();
+    }
+
+    private void RestartFromLocked(long lastSeq)
+    {
+        Log.LogWentBack(_logger, Customer, _released, lastSeq);
+        foreach (var session in _sessions)
+        {
+            if (session.Live)
+            {
+                session.RequestClose(CloseCodes.Resync, "event log restarted");
+            }
+        }
+
+        _released = lastSeq;
+        _knownLast = lastSeq;
+        _pending.Clear();
+    }
+
+    /// <summary>Swaps a socket's topics under the feed lock, so no event matched by the old set follows the reply.</summary>
+    public void Unsubscribe(SocketSession session, string[] topics)
+    {
+        lock (_lock)
+        {
+            session.Topics = session.Topics.Without(topics);
+            session.Send(new UnsubscribedFrame(topics, session.Topics.Topics), ApiJsonContext.Default.UnsubscribedFrame);
+        }
     }
 
     /// <summary>A push from the grain.</summary>

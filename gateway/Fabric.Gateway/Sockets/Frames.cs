@@ -6,7 +6,7 @@ namespace Fabric.Gateway.Sockets;
 internal sealed record ClientFrame(string? Op, string[]? Topics, long? Since);
 
 /// <summary>First frame on every socket.</summary>
-internal sealed record WelcomeFrame(string Session, string Customer, string Protocol, [property: JsonPropertyOrder(-1)] string Op = "welcome");
+internal sealed record WelcomeFrame(string Session, string Customer, string? Protocol, [property: JsonPropertyOrder(-1)] string Op = "welcome");
 
 /// <summary>Answers a <c>subscribe</c>; <c>Recovered</c> is false when retention no longer covered <c>since</c>.</summary>
 internal sealed record SubscribedFrame(string[] Topics, bool Recovered, long Seq, [property: JsonPropertyOrder(-1)] string Op = "subscribed");

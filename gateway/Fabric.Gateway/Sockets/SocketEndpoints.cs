@@ -42,14 +42,15 @@ internal static partial class SocketEndpoints
             return;
         }
 
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(requested.Count > 0 ? SubProtocol : null);
+        var protocol = requested.Count > 0 ? SubProtocol : null;
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(protocol);
         using var session = new SocketSession(customer, socket, options.Value, loggers.CreateLogger<SocketSession>());
         var feed = registry.Attach(session);
         GatewayTelemetry.ActiveSockets.Add(1);
         try
         {
             var sending = session.RunSendLoopAsync();
-            session.Send(new WelcomeFrame(session.Id, customer, SubProtocol), ApiJsonContext.Default.WelcomeFrame);
+            session.Send(new WelcomeFrame(session.Id, customer, protocol), ApiJsonContext.Default.WelcomeFrame);
             await session.RunReceiveLoopAsync(feed, context.RequestAborted);
             session.RequestClose(CloseCodes.Normal, "bye");
             await sending;

@@ -42,6 +42,13 @@ public sealed class SocketOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan GapFillDelay { get; set; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// How long a <c>subscribe</c> waits for this gateway's registration with the customer's grain before the socket is
+    /// closed with 1011. Default 10 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan RegistrationTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long the server waits for the client's close frame after sending its own. Default 5 seconds.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -108,8 +108,7 @@ internal sealed partial class SocketSession
             case "unsubscribe":
                 if (ValidateTopics(frame.Topics, adding: false))
                 {
-                    Topics = Topics.Without(frame.Topics!);
-                    Send(new UnsubscribedFrame(frame.Topics!, Topics.Topics), ApiJsonContext.Default.UnsubscribedFrame);
+                    feed.Unsubscribe(this, frame.Topics!);
                 }
 
                 break;

@@ -68,6 +68,15 @@ internal sealed partial class SocketSession : IDisposable
         _outbound.Writer.TryWrite(frame);
     }
 
+    /// <summary>Waits while more than half the send queue is full, so a replay cannot overflow it on its own.</summary>
+    public async Task WaitForSendRoomAsync()
+    {
+        while (!IsClosing && Interlocked.Read(ref _queuedBytes) > _options.SendQueueMaxBytes / 2)
+        {
+            await Task.Delay(10);
+        }
+    }
+
     public void Send<T>(T frame, JsonTypeInfo<T> typeInfo) => Enqueue(JsonSerializer.SerializeToUtf8Bytes(frame, typeInfo));
 
     /// <summary>
@@ -129,7 +138,7 @@ internal sealed partial class SocketSession : IDisposable
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
             // The peer went away mid-send; stop waiting for frames from it too.
-            RequestClose(CloseCodes.Normal, "gone");
+            RequestClose(CloseCodes.Gone, "gone");
             _receiveAbort.Cancel();
         }
     }
