@@ -40,6 +40,8 @@ public sealed class GatewayFixture : IAsyncLifetime
                 ["Fabric:Webhooks:MaxBodyBytes"] = MaxBodyBytes.ToString(CultureInfo.InvariantCulture),
                 ["Fabric:Sockets:MaxMessageBytes"] = MaxMessageBytes.ToString(CultureInfo.InvariantCulture),
                 ["Fabric:Sockets:MaxInvalidFramesPerMinute"] = "3",
+                // Short, so a test can watch a lost registration come back within a few seconds.
+                ["Fabric:Sockets:RenewInterval"] = "00:00:01",
             });
         });
         await _app.StartAsync();

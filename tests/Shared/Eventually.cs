@@ -1,4 +1,4 @@
-namespace Fabric.Grains.Tests;
+namespace Fabric.Tests;
 
 /// <summary>Waits for a condition that a push or a stream makes true asynchronously; fails after a generous bound.</summary>
 internal static class Eventually
