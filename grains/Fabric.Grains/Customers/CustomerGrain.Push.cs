@@ -8,7 +8,9 @@ internal sealed partial class CustomerGrain
     private readonly List<EventEnvelope> _pending = [];
     private IGrainTimer? _pushTimer;
     private bool _flushScheduled;
+    private readonly List<EventEnvelope> _streamBacklog = [];
     private IAsyncStream<EventEnvelope>? _stream;
+    private bool _publishing;
 
     /// <summary>
     /// Queues an accepted event for pushing. The flush runs as a timer tick, which Orleans queues behind the requests
@@ -44,26 +46,47 @@ internal sealed partial class CustomerGrain
 
         if (_options.PublishToStream)
         {
-            await PublishToStreamAsync(events);
+            _streamBacklog.AddRange(events);
+            if (!_publishing)
+            {
+                await PublishToStreamAsync();
+            }
         }
     }
 
-    private async Task PublishToStreamAsync(EventEnvelope[] events)
+    /// <summary>
+    /// Publishes the backlog one event at a time: the stream keeps per-producer order only when each publish completes
+    /// before the next. The flush runs interleaved with appends, so these round trips never hold up acknowledgements;
+    /// one loop at a time drains the backlog, so order holds across flushes.
+    /// </summary>
+    private async Task PublishToStreamAsync()
     {
         _stream ??= this.GetStreamProvider(FabricStreams.ProviderName)
             .GetStream<EventEnvelope>(StreamId.Create(FabricStreams.CustomerEvents, Customer));
+        _publishing = true;
         try
         {
-            // Awaited one by one: the stream keeps per-producer order only when each publish completes first.
-            foreach (var e in events)
+            while (_streamBacklog.Count > 0)
             {
-                await _stream.OnNextAsync(e);
+                var events = _streamBacklog.ToArray();
+                _streamBacklog.Clear();
+                try
+                {
+                    foreach (var e in events)
+                    {
+                        await _stream.OnNextAsync(e);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The events are kept and pushed already; a stream hiccup must not fail ingestion.
+                    Log.StreamPublishFailed(_logger, ex, Customer, events.Length);
+                }
             }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        finally
         {
-            // The events are kept and pushed already; a stream hiccup must not fail ingestion.
-            Log.StreamPublishFailed(_logger, ex, Customer, events.Length);
+            _publishing = false;
         }
     }
 }

@@ -46,7 +46,8 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain
     {
         _head = await _log.ReadHeadAsync(Customer, cancellationToken);
         await RebuildIdempotencyWindowAsync(cancellationToken);
-        _pushTimer = this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
+        // Interleaving: the flush's stream round trips must not queue appends behind them (see FlushAsync).
+        _pushTimer = this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = true });
         Log.Activated(_logger, Customer, _head.LastSeq, _idempotency.Count);
     }
 
