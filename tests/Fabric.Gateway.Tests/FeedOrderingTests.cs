@@ -59,6 +59,22 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task An_event_larger_than_the_whole_send_queue_is_still_delivered()
+    {
+        var grain = fixture.Services.GetRequiredService<IGrainFactory>().GetGrain<ICustomerGrain>(GatewayFixture.NewCustomer());
+        var big = "{\"pad\":\"" + new string('x', 8 * 1024) + "\"}";
+        await grain.Append(new IncomingEvent("test", "big", "application/json", Encoding.UTF8.GetBytes(big), null, null));
+        await using var pair = await SocketPair.OpenAsync();
+        var tinyQueue = new SocketOptions { SendQueueMaxBytes = 1024 };
+        await using var live = await LiveFeed.StartAsync(grain, pair, registeredAt: 0, tinyQueue);
+
+        live.Feed.OnEvents((await grain.GetSince(0, 10)).Events);
+
+        var frame = await pair.ReceiveAsync();
+        Assert.Equal(8 * 1024, frame.GetProperty("data").GetProperty("pad").GetString()!.Length);
+    }
+
+    [Fact]
     public async Task A_log_that_went_back_behind_the_feed_makes_live_sockets_resync_with_4101()
     {
         var (grain, _) = await AppendAsync(3);
@@ -88,9 +104,11 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
     {
         public CustomerFeed Feed => feed;
 
-        public static async Task<LiveFeed> StartAsync(GatewayFixture fixture, ICustomerGrain grain, SocketPair pair, long registeredAt)
+        public static Task<LiveFeed> StartAsync(GatewayFixture fixture, ICustomerGrain grain, SocketPair pair, long registeredAt) =>
+            StartAsync(grain, pair, registeredAt, fixture.Services.GetRequiredService<IOptions<SocketOptions>>().Value);
+
+        public static async Task<LiveFeed> StartAsync(ICustomerGrain grain, SocketPair pair, long registeredAt, SocketOptions options)
         {
-            var options = fixture.Services.GetRequiredService<IOptions<SocketOptions>>().Value;
             var session = new SocketSession(grain.GetPrimaryKeyString(), pair.Server, options, NullLogger.Instance);
             var feed = new CustomerFeed(session.Customer, grain, options, NullLogger.Instance);
             feed.Add(session);
@@ -98,6 +116,7 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
             feed.OnRegistered(registeredAt);
             await feed.SubscribeAsync(session, ["*"], since: null);
             Assert.Equal("subscribed", (await pair.ReceiveAsync()).GetProperty("op").GetString());
+            await Eventually.True(() => session.QueuedBytes == 0);   // the send loop has accounted for the reply
             return new LiveFeed(feed, session, sending);
         }
 

@@ -51,6 +51,22 @@ public sealed class IngestTests(GatewayFixture fixture)
     }
 
     [Theory]
+    [InlineData("/v1/webhooks/{0}/test")]
+    [InlineData("/v1/customers/{0}/events")]
+    public async Task Body_with_invalid_utf8_is_rejected_and_nothing_is_stored(string pathFormat)
+    {
+        var customer = GatewayFixture.NewCustomer();
+        byte[] body = [.. "{\"type\":\"x\",\"data\":\""u8, 0xC3, 0x28, .. "\"}"u8];
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        var response = await fixture.Http.PostAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, pathFormat, customer), content);
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid-json");
+        var history = await fixture.Http.GetFromJsonAsync<JsonElement>($"/v1/customers/{customer}/events");
+        Assert.Equal(0, history.GetProperty("lastSeq").GetInt64());
+    }
+
+    [Theory]
     [InlineData("/v1/webhooks/bad%20customer/test", "invalid-customer")]
     [InlineData("/v1/webhooks/-leading-dash/test", "invalid-customer")]
     [InlineData("/v1/webhooks/acme/bad%24source", "invalid-source")]

@@ -47,6 +47,12 @@ internal static class EventsEndpoints
         JsonDocument document;
         try
         {
+            // Invalid UTF-8 inside strings would pass the parser and break every socket frame the event is written to.
+            if (!System.Text.Unicode.Utf8.IsValid(body))
+            {
+                return Problems.BadRequest("invalid-json", "The body is not valid UTF-8 JSON.");
+            }
+
             document = JsonDocument.Parse(body);
         }
         catch (JsonException)

@@ -11,6 +11,13 @@ internal static class JsonBody
     public static bool TryInspect(ReadOnlySpan<byte> body, out string? type)
     {
         type = null;
+        // The reader does not check UTF-8 inside strings, and payloads are later written raw into text frames,
+        // where invalid UTF-8 would fail the client's connection on every resume.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return false;
+        }
+
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
         try
         {
@@ -33,8 +40,9 @@ internal static class JsonBody
 
             return reader.BytesConsumed > 0 && reader.IsFinalBlock;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: GetString on a string that is not valid UTF-8.
             type = null;
             return false;
         }

@@ -43,8 +43,9 @@ internal sealed partial class CustomerFeed
             {
                 page = await _grain.GetSince(from, PageSize);
             }
-            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            catch (Exception ex)
             {
+                // Any failure, not just transport ones: a gap filler that died would hold every later event back.
                 Log.GapFillFailed(_logger, ex, Customer);
                 await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
                 continue;
@@ -174,11 +175,19 @@ internal sealed partial class CustomerFeed
                     return;
                 }
 
+                var whole = true;
                 for (var i = 0; i < frames.Length; i++)
                 {
                     if (page.Events[i].Seq <= cursor)
                     {
                         continue;
+                    }
+
+                    // Half the queue in use: stop here and wait for room before reading on from this cursor.
+                    if (session.QueuedBytes > _options.SendQueueMaxBytes / 2)
+                    {
+                        whole = false;
+                        break;
                     }
 
                     cursor = page.Events[i].Seq;
@@ -189,7 +198,7 @@ internal sealed partial class CustomerFeed
                 }
 
                 // An empty page means the grain has nothing after the cursor: the socket is as far as it can get.
-                if (cursor >= _released || page.Events.Count == 0)
+                if (whole && (cursor >= _released || page.Events.Count == 0))
                 {
                     session.Cursor = cursor;
                     session.Live = true;

@@ -97,9 +97,10 @@ internal sealed partial class CustomerFeed
             _knownLast = Math.Max(_knownLast, lastSeq);
             ReleaseLocked();
             StartFillIfGapLocked();
-        }
 
-        _ready.TrySetResult();
+            // Inside the lock, so a push cannot slip between "registered" and "ready" and sit unreleased.
+            _ready.TrySetResult();
+        }
     }
 
     private void RestartFromLocked(long lastSeq)
@@ -107,7 +108,7 @@ internal sealed partial class CustomerFeed
         Log.LogWentBack(_logger, Customer, _released, lastSeq);
         foreach (var session in _sessions)
         {
-            if (session.Live)
+            if (session.Started)
             {
                 session.RequestClose(CloseCodes.Resync, "event log restarted");
             }

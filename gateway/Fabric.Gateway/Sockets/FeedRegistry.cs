@@ -105,8 +105,9 @@ internal sealed partial class FeedRegistry
             {
                 await RegisterAsync(feed);
             }
-            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                // One customer's failure must not end renewal for the others (or stop the host).
                 Log.RenewFailed(_logger, ex, feed.Customer);
             }
         }
@@ -145,7 +146,7 @@ internal sealed partial class FeedRegistry
                 await RegisterAsync(feed);
                 return;
             }
-            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 Log.RegisterFailed(_logger, ex, feed.Customer, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 * attempt)), CancellationToken.None);

@@ -97,8 +97,9 @@ internal sealed partial class SocketSession
                     {
                         await feed.SubscribeAsync(this, frame.Topics!, frame.Since);
                     }
-                    catch (Exception ex) when (ex is TimeoutException or OrleansException)
+                    catch (Exception ex) when (ex is not OperationCanceledException)
                     {
+                        // Whatever failed, the socket cannot be positioned: say so with a close code, not a dropped connection.
                         Log.SubscribeFailed(_logger, ex, Id, Customer);
                         RequestClose(CloseCodes.Unavailable, "cluster unavailable");
                     }

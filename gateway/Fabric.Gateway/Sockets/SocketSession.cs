@@ -57,7 +57,9 @@ internal sealed partial class SocketSession : IDisposable
             return;
         }
 
-        if (Interlocked.Add(ref _queuedBytes, frame.Length) > _options.SendQueueMaxBytes)
+        // Overflow only counts behind other frames: one event larger than the whole queue must still be deliverable.
+        var queued = Interlocked.Add(ref _queuedBytes, frame.Length);
+        if (queued > _options.SendQueueMaxBytes && queued != frame.Length)
         {
             GatewayTelemetry.SlowConsumers.Add(1);
             Log.SlowConsumer(_logger, Id, Customer);
@@ -67,6 +69,9 @@ internal sealed partial class SocketSession : IDisposable
 
         _outbound.Writer.TryWrite(frame);
     }
+
+    /// <summary>Bytes queued and not yet sent.</summary>
+    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
 
     /// <summary>Waits while more than half the send queue is full, so a replay cannot overflow it on its own.</summary>
     public async Task WaitForSendRoomAsync()

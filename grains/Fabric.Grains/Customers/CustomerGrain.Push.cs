@@ -49,15 +49,17 @@ internal sealed partial class CustomerGrain
             _streamBacklog.AddRange(events);
             if (!_publishing)
             {
-                await PublishToStreamAsync();
+                // Not awaited: timer ticks do not overlap, so awaiting here would hold the next push behind the
+                // stream's round trips. The loop runs on the grain's scheduler, interleaving at its awaits.
+                _ = PublishToStreamAsync();
             }
         }
     }
 
     /// <summary>
     /// Publishes the backlog one event at a time: the stream keeps per-producer order only when each publish completes
-    /// before the next. The flush runs interleaved with appends, so these round trips never hold up acknowledgements;
-    /// one loop at a time drains the backlog, so order holds across flushes.
+    /// before the next. One loop at a time drains the backlog, so order holds across flushes; it never holds up
+    /// appends or pushes. A failed event is logged and skipped, not the rest of its batch.
     /// </summary>
     private async Task PublishToStreamAsync()
     {
@@ -70,17 +72,17 @@ internal sealed partial class CustomerGrain
             {
                 var events = _streamBacklog.ToArray();
                 _streamBacklog.Clear();
-                try
+                foreach (var e in events)
                 {
-                    foreach (var e in events)
+                    try
                     {
                         await _stream.OnNextAsync(e);
                     }
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    // The events are kept and pushed already; a stream hiccup must not fail ingestion.
-                    Log.StreamPublishFailed(_logger, ex, Customer, events.Length);
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // The event is kept and pushed already; a stream hiccup must not fail ingestion.
+                        Log.StreamPublishFailed(_logger, ex, Customer, e.Seq);
+                    }
                 }
             }
         }

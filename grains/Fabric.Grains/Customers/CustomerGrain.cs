@@ -46,7 +46,7 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain
     {
         _head = await _log.ReadHeadAsync(Customer, cancellationToken);
         await RebuildIdempotencyWindowAsync(cancellationToken);
-        // Interleaving: the flush's stream round trips must not queue appends behind them (see FlushAsync).
+        // Interleaving: a push need not wait behind an append that is awaiting its log write.
         _pushTimer = this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = true });
         Log.Activated(_logger, Customer, _head.LastSeq, _idempotency.Count);
     }
@@ -79,8 +79,8 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain
         await _log.AppendAsync(Customer, [envelope]);
         _head = _head with { LastSeq = envelope.Seq };
         _idempotency.Remember(envelope);
-        await TrimAsync(now);
         EnqueuePush(envelope);
+        await TrimAsync(now);
         GrainsTelemetry.Appended.Add(1);
         activity?.SetTag("fabric.seq", envelope.Seq);
         return new AppendResult(envelope.Id, envelope.Seq, false);
@@ -122,10 +122,17 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain
         return Task.CompletedTask;
     }
 
+    /// <summary>Best effort: a failed trim leaves extra history behind, never an acknowledged event unacknowledged.</summary>
     private async Task TrimAsync(DateTimeOffset now)
     {
-        var cutoff = now - _options.RetentionMaxAge;
-        _head = await _log.TrimAsync(Customer, _options.RetentionMaxEvents, cutoff);
+        try
+        {
+            _head = await _log.TrimAsync(Customer, _options.RetentionMaxEvents, now - _options.RetentionMaxAge);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.TrimFailed(_logger, ex, Customer);
+        }
     }
 
     private async Task RebuildIdempotencyWindowAsync(CancellationToken cancellationToken)
@@ -153,7 +160,10 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain
         [LoggerMessage(1, LogLevel.Debug, "Customer {Customer} activated at seq {Seq} with {Keys} idempotency keys")]
         public static partial void Activated(ILogger logger, string customer, long seq, int keys);
 
-        [LoggerMessage(2, LogLevel.Warning, "Publishing {Count} events of customer {Customer} to its stream failed")]
-        public static partial void StreamPublishFailed(ILogger logger, Exception exception, string customer, int count);
+        [LoggerMessage(3, LogLevel.Warning, "Trimming the log of customer {Customer} failed")]
+        public static partial void TrimFailed(ILogger logger, Exception exception, string customer);
+
+        [LoggerMessage(2, LogLevel.Warning, "Publishing event {Seq} of customer {Customer} to its stream failed")]
+        public static partial void StreamPublishFailed(ILogger logger, Exception exception, string customer, long seq);
     }
 }
