@@ -11,7 +11,7 @@ namespace Fabric.Bench;
 /// </summary>
 internal static class IngestLoad
 {
-    public sealed record Options(Uri Url, TimeSpan Duration, int Concurrency, int BodyBytes);
+    public sealed record Options(Uri Url, TimeSpan Duration, int Concurrency, int BodyBytes, TimeSpan Warmup);
 
     public sealed record Result(long Requests, double Seconds, long Errors, double[] SortedLatenciesMs)
     {
@@ -32,8 +32,9 @@ internal static class IngestLoad
         };
         var body = MakeBody(options.BodyBytes);
 
-        // Warm-up (5 s, so tiered JIT reaches its optimised code): JIT, connection pool and (for Fabric) the customer grain's activation are not what is measured.
-        await RunWorkersAsync(http, options with { Duration = TimeSpan.FromSeconds(5) }, body, record: null);
+        // Warm-up under full load: tiered JIT/PGO, the connection pool and (for Fabric) the grain activation are not what
+        // is measured. Fabric needed about 10 s of load to reach steady state here, hence the 15 s default.
+        await RunWorkersAsync(http, options with { Duration = options.Warmup }, body, record: null);
 
         var latencies = new List<double>[options.Concurrency];
         var clock = Stopwatch.StartNew();

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Fabric.Bench;
 
-// fabric-bench ingest --url URL [--seconds 10] [--concurrency 32] [--body-bytes 512]
+// fabric-bench ingest --url URL [--seconds 10] [--concurrency 32] [--body-bytes 512] [--warmup 15]
 // Prints one line of JSON: {"requests":N,"seconds":S,"rps":R,"p50_ms":..,"p90_ms":..,"p99_ms":..,"max_ms":..,"errors":E}
 if (args.Length == 0 || args[0] != "ingest")
 {
@@ -19,7 +19,8 @@ var options = new IngestLoad.Options(
     new Uri(Arg("--url", "http://127.0.0.1:5000/v1/webhooks/bench/load")),
     TimeSpan.FromSeconds(double.Parse(Arg("--seconds", "10"), CultureInfo.InvariantCulture)),
     int.Parse(Arg("--concurrency", "32"), CultureInfo.InvariantCulture),
-    int.Parse(Arg("--body-bytes", "512"), CultureInfo.InvariantCulture));
+    int.Parse(Arg("--body-bytes", "512"), CultureInfo.InvariantCulture),
+    TimeSpan.FromSeconds(double.Parse(Arg("--warmup", "15"), CultureInfo.InvariantCulture)));
 var result = await IngestLoad.RunAsync(options);
 Console.WriteLine(result.ToJson());
 return result.Errors == 0 ? 0 : 1;
