@@ -72,10 +72,7 @@ internal sealed partial class CustomerFeed
                     // The grain has nothing after what was released: what the feed believed lay beyond (a push from a
                     // log that has since lost data) cannot be read, so trust the grain rather than ask again forever.
                     _knownLast = page.LastSeq;
-                    while (_pending.Count > 0 && _pending.Last().Key > page.LastSeq)
-                    {
-                        _pending.Remove(_pending.Last().Key);
-                    }
+                    DropPendingLocked(seq => seq > page.LastSeq);
                 }
                 else
                 {
@@ -108,10 +105,7 @@ internal sealed partial class CustomerFeed
         }
 
         _released = newReleased;
-        while (_pending.Count > 0 && _pending.First().Key <= newReleased)
-        {
-            _pending.Remove(_pending.First().Key);
-        }
+        DropPendingLocked(seq => seq <= newReleased);
     }
 
     /// <summary>

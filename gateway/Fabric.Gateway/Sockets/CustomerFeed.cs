@@ -82,10 +82,7 @@ internal sealed partial class CustomerFeed
             {
                 // Everything up to lastSeq predates this feed; sockets that want it read it from history.
                 _released = lastSeq;
-                while (_pending.Count > 0 && _pending.First().Key <= lastSeq)
-                {
-                    _pending.Remove(_pending.First().Key);
-                }
+                DropPendingLocked(seq => seq <= lastSeq);
             }
             else if (lastSeq < _released)
             {
@@ -148,6 +145,15 @@ internal sealed partial class CustomerFeed
                 ReleaseLocked();
                 StartFillIfGapLocked();
             }
+        }
+    }
+
+    /// <summary>Removes pending events whose seq the predicate selects, in one pass over the keys.</summary>
+    private void DropPendingLocked(Func<long, bool> drop)
+    {
+        foreach (var seq in _pending.Keys.Where(drop).ToArray())
+        {
+            _pending.Remove(seq);
         }
     }
 
