@@ -23,6 +23,24 @@ internal sealed partial class CustomerFeed
     /// </summary>
     private async Task FillGapsAsync()
     {
+        try
+        {
+            await FillGapsLoopAsync();
+        }
+        catch (Exception ex)
+        {
+            // Only a fault while releasing gets here (reads retry inside the loop). Clear the flag so the next push
+            // starts a new filler instead of finding one that no longer runs.
+            Log.GapFillFailed(_logger, ex, Customer);
+            lock (_lock)
+            {
+                _filling = false;
+            }
+        }
+    }
+
+    private async Task FillGapsLoopAsync()
+    {
         await Task.Delay(_options.GapFillDelay, CancellationToken.None);
         while (!_stopped)
         {
