@@ -1,26 +1,47 @@
-using System.Globalization;
+using System.Text.Json;
 using Fabric.Bench;
+using Fabric.Bench.Load;
+using Fabric.Bench.Report;
+using Fabric.Bench.Sockets;
 
-// fabric-bench ingest --url URL [--seconds 10] [--concurrency 32] [--body-bytes 512] [--warmup 15]
-// Prints one line of JSON: {"requests":N,"seconds":S,"rps":R,"p50_ms":..,"p90_ms":..,"p99_ms":..,"max_ms":..,"errors":E}
-if (args.Length == 0 || args[0] != "ingest")
+// fabric-bench <command> [--name value]...; every measuring command prints one JSON line (see bench/README.md).
+//   ingest  --url URL [--seconds 10] [--concurrency 32] [--body-bytes 512] [--warmup 15]
+//   fanout  --kind fabric|raw|signalr --base URL [--sockets 1000] [--events 200] [--body-bytes 128] [--sources 8]
+//   e2e     --kind K --base URL --rate R [--sockets 1] [--seconds 10] [--warmup 10] [--body-bytes 512]
+//   idle    --kind K --base URL --pid PID [--sockets 10000] [--sources 8] [--settle 5]
+//   report  --in results.jsonl --out DIR [--date yyyy-MM-dd] [--notes FILE]
+// Common: --label NAME (which server this is, e.g. "fabric", "kestrel", "node-ws", "signalr"), --run N.
+var a = new Args(args);
+Dictionary<string, object> line;
+switch (a.Command)
 {
-    Console.Error.WriteLine("usage: fabric-bench ingest --url URL [--seconds 10] [--concurrency 32] [--body-bytes 512]");
-    return 2;
+    case "ingest":
+        var ingest = await IngestLoad.RunAsync(new IngestLoad.Options(
+            new Uri(a.Require("url")), a.Seconds("seconds", 10), a.Int("concurrency", 32), a.Int("body-bytes", 512), a.Seconds("warmup", 15)));
+        line = ingest.ToLine();
+        break;
+    case "fanout":
+        line = await Scenarios.FanOutAsync(Target.For(a.Require("kind"), new Uri(a.Require("base"))), a);
+        break;
+    case "e2e":
+        line = await Scenarios.EndToEndAsync(Target.For(a.Require("kind"), new Uri(a.Require("base"))), a);
+        break;
+    case "idle":
+        line = await Scenarios.IdleAsync(Target.For(a.Require("kind"), new Uri(a.Require("base"))), a);
+        break;
+    case "report":
+        ResultsReport.Write(a.Require("in"), a.Require("out"), a.Get("date", DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)), a.Get("notes", ""));
+        return 0;
+    default:
+        Console.Error.WriteLine("usage: fabric-bench ingest|fanout|e2e|idle|report [--name value]... (see bench/README.md)");
+        return 2;
 }
 
-string Arg(string name, string fallback)
+line = new Dictionary<string, object>
 {
-    var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-}
-
-var options = new IngestLoad.Options(
-    new Uri(Arg("--url", "http://127.0.0.1:5000/v1/webhooks/bench/load")),
-    TimeSpan.FromSeconds(double.Parse(Arg("--seconds", "10"), CultureInfo.InvariantCulture)),
-    int.Parse(Arg("--concurrency", "32"), CultureInfo.InvariantCulture),
-    int.Parse(Arg("--body-bytes", "512"), CultureInfo.InvariantCulture),
-    TimeSpan.FromSeconds(double.Parse(Arg("--warmup", "15"), CultureInfo.InvariantCulture)));
-var result = await IngestLoad.RunAsync(options);
-Console.WriteLine(result.ToJson());
-return result.Errors == 0 ? 0 : 1;
+    ["scenario"] = a.Command,
+    ["server"] = a.Get("label", a.Get("kind", "")),
+    ["run"] = a.Int("run", 1),
+}.Concat(line).ToDictionary();
+Console.WriteLine(JsonSerializer.Serialize(line));
+return 0;

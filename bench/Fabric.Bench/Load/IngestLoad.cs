@@ -1,9 +1,8 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace Fabric.Bench;
+namespace Fabric.Bench.Load;
 
 /// <summary>
 /// Closed-loop ingest load: <c>Concurrency</c> workers each POST, wait for the answer, and POST again, for a fixed
@@ -20,8 +19,17 @@ internal static class IngestLoad
         public double Percentile(double p) =>
             SortedLatenciesMs.Length == 0 ? 0 : SortedLatenciesMs[Math.Min(SortedLatenciesMs.Length - 1, (int)(p * SortedLatenciesMs.Length))];
 
-        public string ToJson() => string.Create(CultureInfo.InvariantCulture,
-            $"{{\"requests\":{Requests},\"seconds\":{Seconds:F2},\"rps\":{Rps:F0},\"p50_ms\":{Percentile(0.50):F3},\"p90_ms\":{Percentile(0.90):F3},\"p99_ms\":{Percentile(0.99):F3},\"max_ms\":{(SortedLatenciesMs.Length == 0 ? 0 : SortedLatenciesMs[^1]):F3},\"errors\":{Errors}}}");
+        public Dictionary<string, object> ToLine() => new()
+        {
+            ["requests"] = Requests,
+            ["seconds"] = Math.Round(Seconds, 2),
+            ["rps"] = Math.Round(Rps),
+            ["p50_ms"] = Math.Round(Percentile(0.50), 3),
+            ["p90_ms"] = Math.Round(Percentile(0.90), 3),
+            ["p99_ms"] = Math.Round(Percentile(0.99), 3),
+            ["max_ms"] = Math.Round(SortedLatenciesMs.Length == 0 ? 0 : SortedLatenciesMs[^1], 3),
+            ["errors"] = Errors,
+        };
     }
 
     public static async Task<Result> RunAsync(Options options)

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using Fabric.Bench.Load;
+
+namespace Fabric.Bench.Sockets;
+
+/// <summary>The socket scenarios; each returns one results line (a flat dictionary, written as JSON).</summary>
+internal static class Scenarios
+{
+    /// <summary>
+    /// Fan-out: <c>sockets</c> sockets of one customer, then a burst of <c>events</c> posted by 4 workers; deliveries/s
+    /// is every delivery counted over the time from the first post to the last delivery.
+    /// </summary>
+    public static async Task<Dictionary<string, object>> FanOutAsync(Target target, Args args)
+    {
+        var n = args.Int("sockets", 1000);
+        var events = args.Int("events", 200);
+        using var poster = new Poster(target.PostUrl, args.Int("body-bytes", 128), 8);
+        await using var fleet = await SocketFleet.OpenAsync(target, n, 64, args.Int("sources", 8), 8192, CancellationToken.None);
+        await WarmAsync(fleet, poster, Math.Min(events, 100));
+
+        fleet.Reset(record: true);
+        var started = Stopwatch.GetTimestamp();
+        await poster.BurstAsync(events, 4);
+        var expected = (long)events * n;
+        var complete = await SettleAsync(fleet, expected, TimeSpan.FromSeconds(args.Double("timeout", 120)));
+        var seconds = Stopwatch.GetElapsedTime(started, Math.Max(fleet.LastDeliveryAt, started + 1)).TotalSeconds;
+        var latency = Stats.From(fleet.SortedLatencies());
+        return new()
+        {
+            ["sockets"] = n,
+            ["events"] = events,
+            ["expected"] = expected,
+            ["delivered"] = fleet.Delivered,
+            ["complete"] = complete,
+            ["seconds"] = Math.Round(seconds, 3),
+            ["deliveries_per_s"] = Math.Round(fleet.Delivered / seconds),
+            ["p50_ms"] = Math.Round(latency.P50, 3),
+            ["p99_ms"] = Math.Round(latency.P99, 3),
+            ["max_ms"] = Math.Round(latency.Max, 3),
+            ["post_errors"] = poster.Errors,
+        };
+    }
+
+    /// <summary>
+    /// End-to-end latency: a few sockets, events posted open-loop at a fixed rate; every delivery's latency is the
+    /// receive time minus the send stamp in its payload.
+    /// </summary>
+    public static async Task<Dictionary<string, object>> EndToEndAsync(Target target, Args args)
+    {
+        var n = args.Int("sockets", 1);
+        var rate = args.Double("rate", 1000);
+        using var poster = new Poster(target.PostUrl, args.Int("body-bytes", 512), 256);
+        await using var fleet = await SocketFleet.OpenAsync(target, n, 16, args.Int("sources", 1), 16384, CancellationToken.None);
+        await WarmAsync(fleet, poster, 100);
+        await poster.AtRateAsync(rate, args.Seconds("warmup", 10), 512);
+        await SettleAsync(fleet, long.MaxValue, TimeSpan.FromSeconds(5));
+
+        fleet.Reset(record: true);
+        var sentBefore = poster.Sent;
+        var duration = args.Seconds("seconds", 10);
+        var skipped = await poster.AtRateAsync(rate, duration, 512);
+        var expected = (poster.Sent - sentBefore) * n;
+        var complete = await SettleAsync(fleet, expected, TimeSpan.FromSeconds(30));
+        var sorted = fleet.SortedLatencies();
+        var latency = Stats.From(sorted);
+        return new()
+        {
+            ["sockets"] = n,
+            ["rate"] = rate,
+            ["achieved_rate"] = Math.Round((poster.Sent - sentBefore) / duration.TotalSeconds),
+            ["skipped"] = skipped,
+            ["delivered"] = fleet.Delivered,
+            ["expected"] = expected,
+            ["complete"] = complete,
+            ["p50_ms"] = Math.Round(latency.P50, 3),
+            ["p90_ms"] = Math.Round(latency.P90, 3),
+            ["p99_ms"] = Math.Round(latency.P99, 3),
+            ["max_ms"] = Math.Round(latency.Max, 3),
+            ["cdf_ms"] = Stats.Cdf(sorted).Select(v => Math.Round(v, 3)).ToArray(),
+            ["post_errors"] = poster.Errors,
+        };
+    }
+
+    /// <summary>
+    /// Idle sockets: the server's resident memory before and after <c>sockets</c> connected, hand-shaken, idle sockets,
+    /// divided by their number. The server's pid comes from the caller, which started it.
+    /// </summary>
+    public static async Task<Dictionary<string, object>> IdleAsync(Target target, Args args)
+    {
+        var n = args.Int("sockets", 10_000);
+        var pid = args.Int("pid", 0);
+        var settle = args.Seconds("settle", 5);
+
+        // Warm the accept and handshake paths (JIT, pools) so that their one-off cost is not charged to the sockets.
+        await using (await SocketFleet.OpenAsync(target, 200, 32, 1, 1024, CancellationToken.None))
+        {
+        }
+
+        await Task.Delay(settle);
+        var before = Rss(pid);
+        var clock = Stopwatch.StartNew();
+        await using var fleet = await SocketFleet.OpenAsync(target, n, 64, args.Int("sources", 8), 1024, CancellationToken.None);
+        var openSeconds = clock.Elapsed.TotalSeconds;
+        await Task.Delay(settle);
+        var after = Rss(pid);
+        return new()
+        {
+            ["sockets"] = n,
+            ["open_seconds"] = Math.Round(openSeconds, 2),
+            ["rss_before_mb"] = Math.Round(before / 1048576.0, 1),
+            ["rss_after_mb"] = Math.Round(after / 1048576.0, 1),
+            ["bytes_per_socket"] = Math.Round((after - before) / (double)n),
+        };
+    }
+
+    /// <summary>Posts until every socket has seen an event, then a warm-up burst, and waits for all of it to drain.</summary>
+    private static async Task WarmAsync(SocketFleet fleet, Poster poster, int burst)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (fleet.MinPerSocket == 0)
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException("some sockets never received an event");
+            }
+
+            await poster.PostOneAsync();
+            await Task.Delay(100);
+        }
+
+        await poster.BurstAsync(burst, 4);
+        await SettleAsync(fleet, long.MaxValue, TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Waits until <paramref name="expected"/> deliveries or until nothing has arrived for a second.</summary>
+    private static async Task<bool> SettleAsync(SocketFleet fleet, long expected, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        var seen = -1L;
+        var quietSince = clock.Elapsed;
+        while (clock.Elapsed < timeout)
+        {
+            var now = fleet.Delivered;
+            if (now >= expected)
+            {
+                return true;
+            }
+
+            if (now != seen)
+            {
+                seen = now;
+                quietSince = clock.Elapsed;
+            }
+            else if (clock.Elapsed - quietSince > TimeSpan.FromSeconds(1))
+            {
+                return false;
+            }
+
+            await Task.Delay(20);
+        }
+
+        return false;
+    }
+
+    private static long Rss(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        throw new InvalidOperationException($"no VmRSS for pid {pid}");
+    }
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The benchmark suite, in one command: every scenario against Fabric, the bare-Kestrel baseline and the peers
+# (SignalR, Node ws), alternating, RUNS times each, then a results file with medians, ratios and plots.
+#
+#   bench/run.sh                 full suite, 3 runs; writes bench/results/<date>.md, .jsonl and PNGs (~20 min)
+#   bench/run.sh --runs 5        more runs
+#   bench/run.sh --quick         tiny sizes, 1 run, into a temp dir: proves the harness works (CI); asserts no speed
+#   bench/run.sh --only fanout   one scenario (ingest, e2e, fanout, idle); e2e needs a rate: --rate N or a prior ingest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0; runs=3; only=""; rate=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1; runs=1 ;;
+    --runs) runs=$2; shift ;;
+    --only) only=$2; shift ;;
+    --rate) rate=$2; shift ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+date=$(date -u +%Y-%m-%d)
+if [ "$quick" = 1 ]; then out=$(mktemp -d); else out=bench/results; mkdir -p "$out"; fi
+results="$out/$date.jsonl"
+: >"$results"
+logs=$(mktemp -d)
+
+# Sizes. Full: the ARCHITECTURE.md targets (10,000 sockets fan-out; 15,000 idle sockets, the most one process may
+# hold under this machine's 20,000 open-file limit). Quick: just enough to run every code path.
+if [ "$quick" = 1 ]; then
+  ingest_args="--seconds 1 --warmup 1 --concurrency 8"; e2e_args="--seconds 1 --warmup 1"; default_rate=200
+  fanout_sizes="50:20"; idle_sockets=200; settle=1
+else
+  ingest_args="--seconds 8 --warmup 15 --concurrency 128"; e2e_args="--seconds 10 --warmup 10"; default_rate=""
+  fanout_sizes="1000:300 10000:60"; idle_sockets=15000; settle=5
+fi
+
+# One process may hold up to the hard limit of open files; the client and each server need thousands.
+ulimit -n "$(ulimit -Hn)"
+
+echo "building (Release)…" >&2
+for project in bench/Fabric.Bench bench/Fabric.Bench.Baseline bench/peers/signalr gateway/Fabric.Gateway; do
+  dotnet build -c Release "$project" -nologo -v q >/dev/null
+done
+if [ ! -d bench/peers/node-ws/node_modules ]; then
+  (cd bench/peers/node-ws && npm ci --no-audit --no-fund >/dev/null)
+fi
+client="dotnet bench/Fabric.Bench/bin/Release/net10.0/Fabric.Bench.dll"
+
+declare -A base=( [fabric]=http://127.0.0.1:5091 [kestrel]=http://127.0.0.1:5090 [signalr]=http://127.0.0.1:5092 [node-ws]=http://127.0.0.1:5093 )
+declare -A kind=( [fabric]=fabric [kestrel]=raw [signalr]=signalr [node-ws]=raw )
+
+server_pid=""
+start() { # server name → starts it, waits until it answers HTTP
+  local name=$1
+  if [ "$(curl -s -o /dev/null -w '%{http_code}' "${base[$name]}/" || true)" != "000" ]; then
+    echo "something already listens on ${base[$name]}; stop it first" >&2; return 1
+  fi
+  case "$name" in
+    fabric) exec dotnet gateway/Fabric.Gateway/bin/Release/net10.0/Fabric.Gateway.dll --urls "${base[fabric]}" \
+              --Fabric:Embedded:SiloPort=11191 --Fabric:Embedded:GatewayPort=30091 --Logging:LogLevel:Default=Warning ;;
+    kestrel) exec dotnet bench/Fabric.Bench.Baseline/bin/Release/net10.0/Fabric.Bench.Baseline.dll --urls "${base[kestrel]}" ;;
+    signalr) exec dotnet bench/peers/signalr/bin/Release/net10.0/Fabric.Bench.SignalR.dll --urls "${base[signalr]}" ;;
+    node-ws) exec node bench/peers/node-ws/server.js 5093 ;;
+  esac >>"$logs/$name.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 120); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "${base[$name]}/" || true)
+    [ "$code" != "000" ] && return 0
+    sleep 0.5
+  done
+  echo "$name did not start; log:" >&2; tail -20 "$logs/$name.log" >&2; return 1
+}
+stop() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+trap stop EXIT
+
+measure() { # server, run, client args… → one results line
+  local name=$1 run=$2; shift 2
+  start "$name"
+  if ! $client "$@" --label "$name" --run "$run" >>"$results"; then
+    echo "client failed for $name ($*)" >&2; stop; return 1
+  fi
+  echo "  $(tail -1 "$results" | cut -c1-160)" >&2
+  stop
+}
+
+want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+
+for run in $(seq 1 "$runs"); do
+  echo "run $run/$runs" >&2
+  if want ingest; then
+    measure kestrel "$run" ingest --url "${base[kestrel]}/ingest" $ingest_args
+    measure fabric "$run" ingest --url "${base[fabric]}/v1/webhooks/bench/load" $ingest_args
+  fi
+done
+
+# End-to-end latency is measured at half of Fabric's maximum ingest, as measured above (median over runs).
+if want e2e; then
+  if [ -z "$rate" ]; then
+    rate=${default_rate:-$(python3 -c "
+import json,statistics,sys
+r=[json.loads(l)['rps'] for l in open(sys.argv[1]) if '\"ingest\"' in l and '\"fabric\"' in l]
+print(int(statistics.median(r)/2) if r else '')" "$results")}
+  fi
+  [ -n "$rate" ] || { echo "e2e needs --rate or an ingest run" >&2; exit 2; }
+fi
+
+for run in $(seq 1 "$runs"); do
+  echo "run $run/$runs (sockets)" >&2
+  for server in fabric kestrel signalr node-ws; do
+    if want e2e; then
+      measure "$server" "$run" e2e --kind "${kind[$server]}" --base "${base[$server]}" --rate "$rate" $e2e_args
+    fi
+    if want fanout; then
+      for size in $fanout_sizes; do
+        measure "$server" "$run" fanout --kind "${kind[$server]}" --base "${base[$server]}" --sockets "${size%%:*}" --events "${size##*:}"
+      done
+    fi
+    if want idle; then
+      start "$server"
+      $client idle --kind "${kind[$server]}" --base "${base[$server]}" --pid "$server_pid" --sockets "$idle_sockets" \
+        --settle "$settle" --label "$server" --run "$run" >>"$results"
+      echo "  $(tail -1 "$results")" >&2
+      stop
+    fi
+  done
+done
+
+notes=bench/results/notes-$date.md
+$client report --in "$results" --out "$out" --date "$date" --notes "$notes"
+echo "results: $out/$date.md" >&2
