@@ -35,6 +35,14 @@ public sealed class FabricSocket : IAsyncDisposable
     public Task SendTextAsync(string text) =>
         _socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
 
+    public async Task SendFragmentsAsync(params string[] parts)
+    {
+        for (var i = 0; i < parts.Length; i++)
+        {
+            await _socket.SendAsync(Encoding.UTF8.GetBytes(parts[i]), WebSocketMessageType.Text, i == parts.Length - 1, CancellationToken.None);
+        }
+    }
+
     public Task SendBinaryAsync(byte[] bytes) => _socket.SendAsync(bytes, WebSocketMessageType.Binary, true, CancellationToken.None);
 
     /// <summary>Subscribes and returns the <c>subscribed</c> reply.</summary>

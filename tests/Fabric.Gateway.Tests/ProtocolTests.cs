@@ -17,6 +17,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
 
     [Theory]
     [InlineData("not json", "invalid_json")]
+    [InlineData("", "invalid_json")]
     [InlineData("{\"op\":\"dance\"}", "unknown_op")]
     [InlineData("{\"topics\":[\"a\"]}", "missing_op")]
     [InlineData("{\"op\":\"subscribe\"}", "invalid_topics")]
@@ -33,6 +34,16 @@ public sealed class ProtocolTests(GatewayFixture fixture)
         Assert.Equal(("error", code), (error.GetProperty("op").GetString(), error.GetProperty("code").GetString()));
 
         await socket.SendAsync(new { op = "ping" });
+        Assert.Equal("pong", (await socket.ReceiveAsync()).GetProperty("op").GetString());
+    }
+
+    [Fact]
+    public async Task A_frame_sent_in_fragments_is_read_whole()
+    {
+        // The receive loop waits with a zero-byte read and only then reads the frame: the fragments after the first
+        // must still join into one message.
+        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomer());
+        await socket.SendFragmentsAsync("{\"op\":", "\"pi", "ng\"}");
         Assert.Equal("pong", (await socket.ReceiveAsync()).GetProperty("op").GetString());
     }
 

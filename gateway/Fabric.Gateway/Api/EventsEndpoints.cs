@@ -95,7 +95,7 @@ internal static class EventsEndpoints
         }
     }
 
-    private static async Task<IResult> HistoryAsync(string customer, long? after, int? limit, IGrainFactory grains)
+    private static async Task<IResult> HistoryAsync(string customer, long? after, int? limit, CustomerGrains grains)
     {
         if (!Names.IsValidId(customer))
         {
@@ -109,7 +109,7 @@ internal static class EventsEndpoints
 
         try
         {
-            var page = await grains.GetGrain<ICustomerGrain>(customer).GetSince(after ?? 0, limit ?? DefaultLimit);
+            var page = await grains.Get(customer).GetSince(after ?? 0, limit ?? DefaultLimit);
             return new HistoryResult(customer, after ?? 0, page);
         }
         catch (Exception ex) when (ex is TimeoutException or OrleansException)

@@ -4,7 +4,7 @@ using Fabric.Gateway.Telemetry;
 namespace Fabric.Gateway.Ingest;
 
 /// <summary>Hands a validated event to its customer's grain and shapes the 202 both ingest paths answer with.</summary>
-internal sealed partial class EventIngestor(IGrainFactory grains, ILogger<EventIngestor> logger)
+internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<EventIngestor> logger)
 {
     public async Task<IResult> IngestAsync(string customer, IncomingEvent incoming)
     {
@@ -15,7 +15,7 @@ internal sealed partial class EventIngestor(IGrainFactory grains, ILogger<EventI
         AppendResult result;
         try
         {
-            result = await grains.GetGrain<ICustomerGrain>(customer).Append(withTrace);
+            result = await grains.Get(customer).Append(withTrace);
         }
         catch (Exception ex) when (ex is TimeoutException or OrleansException)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Fabric.Contracts;
+using Fabric.Gateway.Ingest;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Gateway.Sockets;
@@ -10,7 +11,7 @@ namespace Fabric.Gateway.Sockets;
 /// </summary>
 internal sealed partial class FeedRegistry
 {
-    private readonly IGrainFactory _grains;
+    private readonly CustomerGrains _grains;
     private readonly SocketOptions _options;
     private readonly ILogger<FeedRegistry> _logger;
     private readonly ConcurrentDictionary<string, CustomerFeed> _feeds = new(StringComparer.Ordinal);
@@ -19,7 +20,7 @@ internal sealed partial class FeedRegistry
     private IGatewayObserver? _observerReference;
     private long _generation;
 
-    public FeedRegistry(IGrainFactory grains, IOptions<SocketOptions> options, ILogger<FeedRegistry> logger)
+    public FeedRegistry(CustomerGrains grains, IOptions<SocketOptions> options, ILogger<FeedRegistry> logger)
     {
         _grains = grains;
         _options = options.Value;
@@ -37,7 +38,7 @@ internal sealed partial class FeedRegistry
         {
             lock (_lock)
             {
-                return _observerReference ??= _grains.CreateObjectReference<IGatewayObserver>(_observer);
+                return _observerReference ??= _grains.Factory.CreateObjectReference<IGatewayObserver>(_observer);
             }
         }
     }
@@ -52,7 +53,7 @@ internal sealed partial class FeedRegistry
             created = !_feeds.TryGetValue(session.Customer, out feed!);
             if (created)
             {
-                feed = new CustomerFeed(session.Customer, _grains.GetGrain<ICustomerGrain>(session.Customer), _options, _logger);
+                feed = new CustomerFeed(session.Customer, _grains.Get(session.Customer), _options, _logger);
                 _feeds[session.Customer] = feed;
             }
 
@@ -132,7 +133,7 @@ internal sealed partial class FeedRegistry
             generation = ++_generation;
         }
 
-        var lastSeq = await _grains.GetGrain<ICustomerGrain>(feed.Customer).Subscribe(GatewayId, generation, ObserverReference);
+        var lastSeq = await _grains.Get(feed.Customer).Subscribe(GatewayId, generation, ObserverReference);
         feed.OnRegistered(lastSeq);
     }
 
@@ -158,7 +159,7 @@ internal sealed partial class FeedRegistry
     {
         try
         {
-            await _grains.GetGrain<ICustomerGrain>(customer).Unsubscribe(GatewayId, generation);
+            await _grains.Get(customer).Unsubscribe(GatewayId, generation);
         }
         catch (Exception ex) when (ex is TimeoutException or OrleansException)
         {

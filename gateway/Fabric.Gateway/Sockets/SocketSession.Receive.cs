@@ -14,14 +14,30 @@ internal sealed partial class SocketSession
     public async Task RunReceiveLoopAsync(CustomerFeed feed, CancellationToken requestAborted)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, _receiveAbort.Token);
-        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        byte[]? buffer = null;
         try
         {
             while (_socket.State == WebSocketState.Open)
             {
+                // An idle socket waits with a zero-byte read and holds no buffer (4 KiB per idle socket otherwise,
+                // two thirds of the per-socket budget); the buffer is rented once a frame has started to arrive.
+                if (buffer is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
+                }
+
+                var first = await _socket.ReceiveAsync(Memory<byte>.Empty, linked.Token);
+                if (first.MessageType == WebSocketMessageType.Close)
+                {
+                    RequestClose(CloseCodes.Normal, "bye");
+                    return;
+                }
+
+                buffer = ArrayPool<byte>.Shared.Rent(4096);
                 var count = 0;
-                ValueWebSocketReceiveResult result;
-                do
+                var result = first;
+                while (!result.EndOfMessage)
                 {
                     if (count == buffer.Length)
                     {
@@ -46,7 +62,6 @@ internal sealed partial class SocketSession
                         return;
                     }
                 }
-                while (!result.EndOfMessage);
 
                 switch (result.MessageType)
                 {
@@ -68,7 +83,10 @@ internal sealed partial class SocketSession
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 

@@ -11,6 +11,7 @@ internal static class WebhookEndpoints
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
         builder.Services.AddSingleton<WebhookSources>();
+        builder.Services.AddSingleton<CustomerGrains>();
         builder.Services.AddSingleton<EventIngestor>();
         return builder;
     }
