@@ -11,4 +11,7 @@ public static class FabricStreams
     /// <c>[ImplicitStreamSubscription(FabricStreams.CustomerEvents)]</c>.
     /// </summary>
     public const string CustomerEvents = "fabric.customer-events";
+
+    /// <summary>The grain storage name Orleans stream pub-sub keeps its subscriptions in.</summary>
+    public const string PubSubStore = "PubSubStore";
 }

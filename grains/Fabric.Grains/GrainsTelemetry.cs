@@ -15,4 +15,5 @@ public static class GrainsTelemetry
     internal static readonly Counter<long> Appended = Meter.CreateCounter<long>("fabric.events.appended", description: "Events accepted and kept.");
     internal static readonly Counter<long> Duplicates = Meter.CreateCounter<long>("fabric.events.duplicates", description: "Appends answered from the idempotency window.");
     internal static readonly Counter<long> Pushes = Meter.CreateCounter<long>("fabric.pushes", description: "Event batches pushed to gateway observers.");
+    internal static readonly Histogram<int> AppendBatch = Meter.CreateHistogram<int>("fabric.log.append_batch", unit: "{event}", description: "Events per log write (group commit).");
 }

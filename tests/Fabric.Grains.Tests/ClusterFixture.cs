@@ -31,7 +31,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         }).Build();
 
         var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((_, silo) => silo.AddMemoryGrainStorageAsDefault().AddFabricGrains(configuration));
+        builder.ConfigureSilo((_, silo) => silo.AddFabricInMemoryState().AddFabricGrains(configuration));
         builder.ConfigureHost(host => host.Services.AddKeyedSingleton<TimeProvider>(FabricTime.Key, Clock));
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -165,4 +165,28 @@ public sealed class CustomerGrainTests(ClusterFixture fixture)
         Assert.True(repeat.Duplicate);
         Assert.Equal(keyed.Seq, repeat.Seq);
     }
+
+    [Fact]
+    public async Task Concurrent_appends_get_consecutive_seqs_each_answered_with_its_own_event()
+    {
+        var grain = Grain(Events.NewCustomer());
+        const int n = ClusterFixture.RetentionMaxEvents;
+        var results = await Task.WhenAll(Enumerable.Range(0, n).Select(i => grain.Append(Events.Make(key: $"k{i}"))));
+
+        Assert.Equal(Enumerable.Range(1, n).Select(i => (long)i), results.Select(r => r.Seq).Order());
+        var page = await grain.GetSince(0, 1000);
+        Assert.Equal(results.Select(r => r.Seq).Order(), page.Events.Select(e => e.Seq));
+        Assert.All(results, r => Assert.Equal(r.Id, page.Events[(int)r.Seq - 1].Id));
+    }
+
+    [Fact]
+    public async Task A_key_repeated_while_its_first_append_is_in_flight_gets_the_same_event()
+    {
+        var grain = Grain(Events.NewCustomer());
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => grain.Append(Events.Make(key: "same"))));
+
+        Assert.Single(results, r => !r.Duplicate);
+        Assert.All(results, r => Assert.Equal((results[0].Id, 1L), (r.Id, r.Seq)));
+        Assert.Single((await grain.GetSince(0, 100)).Events);
+    }
 }

@@ -56,6 +56,29 @@ public sealed class PushTests(ClusterFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task A_reactivated_grain_pushes_to_the_gateways_registered_before_without_waiting_for_a_renewal()
+    {
+        var grain = fixture.Client.GetGrain<ICustomerGrain>(Events.NewCustomer());
+        var observer = new RecordingObserver();
+        var reference = fixture.Client.CreateObjectReference<IGatewayObserver>(observer);
+        try
+        {
+            await grain.Subscribe("gw-1", 1, reference);
+            await grain.Append(Events.Make());
+            await Eventually.True(() => observer.Seqs.Count == 1);
+
+            // As after a silo loss: a new activation, and no Subscribe from the gateway since.
+            await fixture.Cluster.DeactivateAsync(grain);
+            await grain.Append(Events.Make());
+            await Eventually.True(() => observer.Seqs.Contains(2));
+        }
+        finally
+        {
+            fixture.Client.DeleteObjectReference<IGatewayObserver>(reference);
+        }
+    }
+
     private sealed class RecordingObserver : IGatewayObserver
     {
         public ConcurrentQueue<EventBatch> Batches { get; } = new();

@@ -4,6 +4,7 @@ using Fabric.Grains.Log;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 using Orleans.Utilities;
 
 namespace Fabric.Grains.Customers;
@@ -12,7 +13,13 @@ namespace Fabric.Grains.Customers;
 /// Orders, de-duplicates and keeps one customer's events, then pushes them to the gateways that hold the customer's
 /// sockets and publishes them on the customer's Orleans stream.
 /// </summary>
-internal sealed partial class CustomerGrain : Grain, ICustomerGrain
+/// <remarks>
+/// Reentrant so that appends can share log writes (group commit, see <c>CustomerGrain.Commit.cs</c>): seqs are handed
+/// out synchronously within a turn, so order does not depend on the interleaving; everything else reads committed
+/// state only.
+/// </remarks>
+[Reentrant]
+internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
 {
     private readonly IEventLog _log;
     private readonly CustomerOptions _options;
@@ -21,14 +28,17 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain
     private readonly ObserverManager<string, IGatewayObserver> _gateways;
     private readonly Dictionary<string, long> _gatewayGenerations = new(StringComparer.Ordinal);
     private readonly IdempotencyWindow _idempotency;
+    private readonly IPersistentState<GatewayRegistrations> _registrations;
     private LogHead _head = LogHead.Empty;
 
     public CustomerGrain(
+        [PersistentState("gateways")] IPersistentState<GatewayRegistrations> registrations,
         IEventLog log,
         IOptions<CustomerOptions> options,
         [FromKeyedServices(FabricTime.Key)] TimeProvider time,
         ILogger<CustomerGrain> logger)
     {
+        _registrations = registrations;
         _log = log;
         _options = options.Value;
         _time = time;
@@ -44,8 +54,18 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        foreach (var (gatewayId, registration) in _registrations.State.Gateways)
+        {
+            // Restored as if just renewed: a gateway that is gone drops out after ObserverExpiry, as usual.
+            _gatewayGenerations[gatewayId] = registration.Generation;
+            _gateways.Subscribe(gatewayId, registration.Observer);
+        }
+
         _head = await _log.ReadHeadAsync(Customer, cancellationToken);
+        _assignedSeq = _head.LastSeq;
+        _lastTrim = _time.GetUtcNow();
         await RebuildIdempotencyWindowAsync(cancellationToken);
+        await KeepRetentionSweepAsync();
         // Interleaving: a push need not wait behind an append that is awaiting its log write.
         _pushTimer = this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = true });
         Log.Activated(_logger, Customer, _head.LastSeq, _idempotency.Count);
@@ -55,17 +75,33 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain
     {
         ArgumentNullException.ThrowIfNull(incoming);
         using var activity = GrainsTelemetry.Source.StartActivity(GrainsTelemetry.AppendSpan);
-        var now = _time.GetUtcNow();
-        if (incoming.IdempotencyKey is { } key && _idempotency.TryGet(incoming.Source, key, now, out var first))
+        if (_broken is not null)
         {
-            GrainsTelemetry.Duplicates.Add(1);
-            activity?.SetTag("fabric.duplicate", true);
-            return first;
+            throw new InvalidOperationException("The customer's log failed; this activation is being replaced.", _broken);
+        }
+
+        var now = _time.GetUtcNow();
+        if (incoming.IdempotencyKey is { } key)
+        {
+            if (_idempotency.TryGet(incoming.Source, key, now, out var first))
+            {
+                GrainsTelemetry.Duplicates.Add(1);
+                activity?.SetTag("fabric.duplicate", true);
+                return first;
+            }
+
+            if (_inFlightKeys.TryGetValue((incoming.Source, key), out var pending))
+            {
+                // The same key is being written right now: answer with that event once it is kept.
+                GrainsTelemetry.Duplicates.Add(1);
+                activity?.SetTag("fabric.duplicate", true);
+                return (await pending) with { Duplicate = true };
+            }
         }
 
         var envelope = new EventEnvelope(
             Id: "evt_" + Guid.CreateVersion7(now).ToString("N"),
-            Seq: _head.LastSeq + 1,
+            Seq: ++_assignedSeq,
             Customer: Customer,
             Source: incoming.Source,
             Type: incoming.Type,
@@ -75,15 +111,10 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain
             IdempotencyKey: incoming.IdempotencyKey,
             TraceParent: incoming.TraceParent ?? Activity.Current?.Id);
 
-        // Kept first, acknowledged after: a failed append leaves the seq unassigned and the caller sees the error.
-        await _log.AppendAsync(Customer, [envelope]);
-        _head = _head with { LastSeq = envelope.Seq };
-        _idempotency.Remember(envelope);
-        EnqueuePush(envelope);
-        await TrimAsync(now);
-        GrainsTelemetry.Appended.Add(1);
-        activity?.SetTag("fabric.seq", envelope.Seq);
-        return new AppendResult(envelope.Id, envelope.Seq, false);
+        // Kept first, acknowledged after: the answer waits for the log write that carries this event.
+        var result = await CommitAsync(envelope);
+        activity?.SetTag("fabric.seq", result.Seq);
+        return result;
     }
 
     public async Task<EventPage> GetSince(long afterSeq, int max)
@@ -96,20 +127,26 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain
         return new EventPage(events, _head.FirstRetainedSeq, _head.LastSeq, complete);
     }
 
-    public Task<long> Subscribe(string gatewayId, long generation, IGatewayObserver observer)
+    public async Task<long> Subscribe(string gatewayId, long generation, IGatewayObserver observer)
     {
         ArgumentException.ThrowIfNullOrEmpty(gatewayId);
         if (_gatewayGenerations.TryGetValue(gatewayId, out var known) && known > generation)
         {
-            return Task.FromResult(_head.LastSeq);
+            return _head.LastSeq;
         }
 
         _gatewayGenerations[gatewayId] = generation;
         _gateways.Subscribe(gatewayId, observer);
-        return Task.FromResult(_head.LastSeq);
+        if (!_registrations.State.Gateways.ContainsKey(gatewayId))
+        {
+            _registrations.State.Gateways[gatewayId] = new GatewayRegistration(generation, observer);
+            await SaveRegistrationsAsync();
+        }
+
+        return _head.LastSeq;
     }
 
-    public Task Unsubscribe(string gatewayId, long generation)
+    public async Task Unsubscribe(string gatewayId, long generation)
     {
         // A late Unsubscribe must not undo a newer Subscribe from the same gateway (calls may be reordered).
         // The generation stays behind as a tombstone, so a Subscribe overtaken by this Unsubscribe is ignored too.
@@ -117,17 +154,103 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain
         {
             _gatewayGenerations[gatewayId] = generation;
             _gateways.Unsubscribe(gatewayId);
+            if (_registrations.State.Gateways.Remove(gatewayId))
+            {
+                await SaveRegistrationsAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Best effort: the in-memory registration already works; a failed write (Redis down) only means a reactivated
+    /// grain waits for the gateway's next renewal, as it would without the state.
+    /// </summary>
+    private async Task SaveRegistrationsAsync()
+    {
+        // One write at a time (the grain is reentrant, and overlapping writes would trip the storage's etag check);
+        // a change made during a write is saved by the same loop right after.
+        if (_savingRegistrations)
+        {
+            _saveRegistrationsAgain = true;
+            return;
         }
 
-        return Task.CompletedTask;
+        _savingRegistrations = true;
+        try
+        {
+            do
+            {
+                _saveRegistrationsAgain = false;
+
+                // Gateways that stopped renewing go from the state too, so it does not grow with every gateway restart.
+                _gateways.ClearExpired();
+                var live = _gateways.Observers.Keys.ToHashSet(StringComparer.Ordinal);
+                foreach (var stale in _registrations.State.Gateways.Keys.Where(id => !live.Contains(id)).ToList())
+                {
+                    _registrations.State.Gateways.Remove(stale);
+                }
+
+                await _registrations.WriteStateAsync();
+            }
+            while (_saveRegistrationsAgain);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.RegistrationsNotSaved(_logger, ex, Customer);
+        }
+        finally
+        {
+            _savingRegistrations = false;
+        }
     }
+
+    private bool _savingRegistrations;
+    private bool _saveRegistrationsAgain;
+
+    /// <summary>The retention sweep: trims a quiet customer's log by age; once the log is empty the reminder goes.</summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        await TrimAsync(_time.GetUtcNow());
+        await KeepRetentionSweepAsync();
+    }
+
+    /// <summary>
+    /// A customer with retained events keeps a reminder (it outlives this activation and, in distributed mode, this
+    /// silo); one without events does not, so idle customers cost nothing.
+    /// </summary>
+    private async Task KeepRetentionSweepAsync()
+    {
+        try
+        {
+            var hasEvents = _head.FirstRetainedSeq <= _head.LastSeq;
+            var reminder = await this.GetReminder(RetentionReminder);
+            if (hasEvents && reminder is null)
+            {
+                await this.RegisterOrUpdateReminder(RetentionReminder, _options.RetentionSweepInterval, _options.RetentionSweepInterval);
+            }
+            else if (!hasEvents && reminder is not null)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Best effort: without the sweep, retention still applies at the next append or read.
+            Log.SweepFailed(_logger, ex, Customer);
+        }
+    }
+
+    private const string RetentionReminder = "retention";
 
     /// <summary>Best effort: a failed trim leaves extra history behind, never an acknowledged event unacknowledged.</summary>
     private async Task TrimAsync(DateTimeOffset now)
     {
+        _lastTrim = now;
         try
         {
-            _head = await _log.TrimAsync(Customer, _options.RetentionMaxEvents, now - _options.RetentionMaxAge);
+            var head = await _log.TrimAsync(Customer, _options.RetentionMaxEvents, now - _options.RetentionMaxAge);
+            // A write may have committed while the trim was on its way (the grain is reentrant): seqs only grow.
+            _head = new LogHead(Math.Max(_head.FirstRetainedSeq, head.FirstRetainedSeq), Math.Max(_head.LastSeq, head.LastSeq));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -162,6 +285,15 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain
 
         [LoggerMessage(3, LogLevel.Warning, "Trimming the log of customer {Customer} failed")]
         public static partial void TrimFailed(ILogger logger, Exception exception, string customer);
+
+        [LoggerMessage(6, LogLevel.Warning, "Saving the gateway registrations of customer {Customer} failed")]
+        public static partial void RegistrationsNotSaved(ILogger logger, Exception exception, string customer);
+
+        [LoggerMessage(5, LogLevel.Warning, "Keeping the retention reminder of customer {Customer} failed")]
+        public static partial void SweepFailed(ILogger logger, Exception exception, string customer);
+
+        [LoggerMessage(4, LogLevel.Warning, "Writing {Count} events to the log of customer {Customer} failed; the activation will be replaced")]
+        public static partial void AppendFailed(ILogger logger, Exception exception, string customer, int count);
 
         [LoggerMessage(2, LogLevel.Warning, "Publishing event {Seq} of customer {Customer} to its stream failed")]
         public static partial void StreamPublishFailed(ILogger logger, Exception exception, string customer, long seq);

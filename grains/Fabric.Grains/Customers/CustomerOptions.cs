@@ -32,6 +32,13 @@ public sealed class CustomerOptions
     [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
     public TimeSpan ObserverExpiry { get; set; } = TimeSpan.FromSeconds(90);
 
+    /// <summary>
+    /// Most events in one log write (group commit: appends that arrive while a write is in flight share the next
+    /// one). Default 512.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int AppendBatchMax { get; set; } = 512;
+
     /// <summary>Most events in one push to a gateway. Default 256.</summary>
     [Range(1, 100_000)]
     public int PushBatchMax { get; set; } = 256;
@@ -39,6 +46,13 @@ public sealed class CustomerOptions
     /// <summary>Most events one <c>GetSince</c> call returns. Default 1,000.</summary>
     [Range(1, 100_000)]
     public int PageMax { get; set; } = 1_000;
+
+    /// <summary>
+    /// How often a reminder trims the log of a customer that has gone quiet, so age-based retention holds without new
+    /// events (a busy log is trimmed as it is written). Default 1 hour; Orleans reminders fire at most once a minute.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
+    public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Whether each event is also published on the customer's Orleans stream. Default true.</summary>
     public bool PublishToStream { get; set; } = true;

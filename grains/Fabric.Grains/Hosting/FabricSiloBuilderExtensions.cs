@@ -12,8 +12,10 @@ namespace Fabric.Grains.Hosting;
 public static class FabricSiloBuilderExtensions
 {
     /// <summary>
-    /// Adds Fabric's grains with their options (<c>Fabric:Customers</c>), the in-memory event log and the memory
-    /// stream provider that carries each customer's events to server-side consumers.
+    /// Adds Fabric's grains with their options (<c>Fabric:Customers</c>), the in-memory event log (unless a durable one
+    /// is registered) and the memory stream provider that carries each customer's events to server-side consumers.
+    /// Grain storage (default and <c>PubSubStore</c>) and reminders come from <see cref="AddFabricInMemoryState"/> or
+    /// distributed mode's Redis wiring.
     /// </summary>
     public static ISiloBuilder AddFabricGrains(this ISiloBuilder silo, IConfiguration configuration)
     {
@@ -27,8 +29,13 @@ public static class FabricSiloBuilderExtensions
         silo.Services.TryAddKeyedSingleton(FabricTime.Key, TimeProvider.System);
         silo.Services.TryAddSingleton<IEventLog, InMemoryEventLog>();
 
-        silo.AddMemoryStreams(FabricStreams.ProviderName)
-            .AddMemoryGrainStorage("PubSubStore");
+        silo.AddMemoryStreams(FabricStreams.ProviderName);
         return silo;
     }
+
+    /// <summary>Embedded mode's state: grain storage (default and the streams' <c>PubSubStore</c>) and reminders, in memory.</summary>
+    public static ISiloBuilder AddFabricInMemoryState(this ISiloBuilder silo) => silo
+        .AddMemoryGrainStorageAsDefault()
+        .AddMemoryGrainStorage(FabricStreams.PubSubStore)
+        .UseInMemoryReminderService();
 }

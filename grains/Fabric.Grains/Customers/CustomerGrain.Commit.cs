@@ -1,0 +1,109 @@
+using Fabric.Contracts;
+
+namespace Fabric.Grains.Customers;
+
+/// <summary>
+/// Group commit. An append takes the next seq at once and joins the batch; one write loop at a time sends the batch to
+/// the log and, once it is kept, acknowledges every event in it, remembers their keys and queues their push. Appends
+/// that arrive while a write is in flight wait for the next one, so a slow round trip (Redis) is shared by all of them.
+/// </summary>
+internal sealed partial class CustomerGrain
+{
+    private readonly List<(EventEnvelope Event, TaskCompletionSource<AppendResult> Done)> _batch = [];
+    private readonly Dictionary<(string Source, string Key), Task<AppendResult>> _inFlightKeys = [];
+    private long _assignedSeq;
+    private bool _writing;
+    private Exception? _broken;
+    private DateTimeOffset _lastTrim;
+
+    private Task<AppendResult> CommitAsync(EventEnvelope envelope)
+    {
+        var done = new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _batch.Add((envelope, done));
+        if (envelope.IdempotencyKey is { } key)
+        {
+            _inFlightKeys[(envelope.Source, key)] = done.Task;
+        }
+
+        if (!_writing)
+        {
+            // Runs on this activation's scheduler and interleaves at its awaits (the grain is reentrant).
+            _ = WriteLoopAsync();
+        }
+
+        return done.Task;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        _writing = true;
+        try
+        {
+            while (_batch.Count > 0 && _broken is null)
+            {
+                var take = _batch.Count <= _options.AppendBatchMax ? [.. _batch] : _batch.GetRange(0, _options.AppendBatchMax);
+                _batch.RemoveRange(0, take.Count);
+                var events = take.ConvertAll(t => t.Event);
+                try
+                {
+                    await _log.AppendAsync(Customer, events);
+                }
+                catch (Exception ex)
+                {
+                    Fail(ex, take);
+                    return;
+                }
+
+                var wasEmpty = _head.FirstRetainedSeq > _head.LastSeq;
+                _head = _head with { LastSeq = events[^1].Seq };
+                foreach (var (e, done) in take)
+                {
+                    _idempotency.Remember(e);
+                    if (e.IdempotencyKey is { } key)
+                    {
+                        _inFlightKeys.Remove((e.Source, key));
+                    }
+
+                    EnqueuePush(e);
+                    done.SetResult(new AppendResult(e.Id, e.Seq, false));
+                }
+
+                GrainsTelemetry.Appended.Add(events.Count);
+                GrainsTelemetry.AppendBatch.Record(events.Count);
+                if (wasEmpty)
+                {
+                    await KeepRetentionSweepAsync();
+                }
+
+                // Trim when over the count limit, or about once a second for age; never on every write.
+                var now = _time.GetUtcNow();
+                if (_head.LastSeq - _head.FirstRetainedSeq + 1 > _options.RetentionMaxEvents || now - _lastTrim >= TimeSpan.FromSeconds(1))
+                {
+                    await TrimAsync(now);
+                }
+            }
+        }
+        finally
+        {
+            _writing = false;
+        }
+    }
+
+    /// <summary>
+    /// A write whose outcome is unknown leaves this activation's seqs in doubt, so it fails every waiting append (their
+    /// producers retry with the same key) and makes way for a fresh activation, which reads the head back from the log.
+    /// </summary>
+    private void Fail(Exception ex, List<(EventEnvelope Event, TaskCompletionSource<AppendResult> Done)> failed)
+    {
+        Log.AppendFailed(_logger, ex, Customer, failed.Count + _batch.Count);
+        _broken = ex;
+        foreach (var (_, done) in failed.Concat(_batch))
+        {
+            done.TrySetException(new InvalidOperationException("The event could not be written to the customer's log; retry with the same idempotency key.", ex));
+        }
+
+        _batch.Clear();
+        _inFlightKeys.Clear();
+        this.DeactivateOnIdle();
+    }
+}
