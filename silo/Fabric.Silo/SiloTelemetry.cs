@@ -13,11 +13,11 @@ internal static class SiloTelemetry
     {
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("fabric-silo"))
-            .WithTracing(t => t.AddSource(GrainsTelemetry.Name, "Microsoft.Orleans.Application"))
             .WithMetrics(m => m.AddMeter(GrainsTelemetry.Name, "Microsoft.Orleans"));
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            otel.UseOtlpExporter();
+            // Traced only when exported: a recorded span nobody reads still costs every grain call.
+            otel.WithTracing(t => t.AddSource(GrainsTelemetry.Name, "Microsoft.Orleans.Application")).UseOtlpExporter();
         }
 
         return builder;

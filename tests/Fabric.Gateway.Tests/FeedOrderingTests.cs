@@ -77,15 +77,39 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
     [Fact]
     public async Task A_log_that_went_back_behind_the_feed_makes_live_sockets_resync_with_4101()
     {
+        // The feed released up to 5; the grain's log holds only 3 (a non-durable log that restarted and refilled).
         var (grain, _) = await AppendAsync(3);
         await using var pair = await SocketPair.OpenAsync();
-        await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 3);
+        await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 5);
 
-        // A renewal reports a last seq below what the feed released: the log lost events and will reuse seqs.
-        live.Feed.OnRegistered(1);
+        live.Feed.OnRegistered(3);
 
         Assert.Null(await pair.TryReceiveAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal((WebSocketCloseStatus)4101, pair.CloseStatus);
+    }
+
+    [Fact]
+    public async Task A_registration_reply_overtaken_by_a_push_does_not_resync_the_sockets()
+    {
+        // The reply said 1, but pushes up to 3 arrived first (they travel separately): the log did not go back.
+        var (grain, events) = await AppendAsync(3);
+        await using var pair = await SocketPair.OpenAsync();
+        await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 0);
+        live.Feed.OnEvents(events);
+        var seqs = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            seqs.Add((await pair.ReceiveAsync()).GetProperty("seq").GetInt64());
+        }
+
+        Assert.Equal([1L, 2, 3], seqs);
+
+        live.Feed.OnRegistered(1);
+
+        await grain.Append(new IncomingEvent("test", "t.next", "application/json", Encoding.UTF8.GetBytes("{}"), null, null));
+        live.Feed.OnEvents((await grain.GetSince(3, 10)).Events);
+        Assert.Equal(4, (await pair.ReceiveAsync()).GetProperty("seq").GetInt64());
+        Assert.Null(pair.CloseStatus);
     }
 
     private async Task<(ICustomerGrain Grain, IReadOnlyList<EventEnvelope> Events)> AppendAsync(int count)

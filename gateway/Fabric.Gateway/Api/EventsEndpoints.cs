@@ -112,7 +112,7 @@ internal static class EventsEndpoints
             var page = await grains.Get(customer).GetSince(after ?? 0, limit ?? DefaultLimit);
             return new HistoryResult(customer, after ?? 0, page);
         }
-        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        catch (Exception ex) when (ClusterFailure.Is(ex))
         {
             return Problems.Unavailable("History could not be read; retry.");
         }

@@ -17,7 +17,7 @@ internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<Event
         {
             result = await grains.Get(customer).Append(withTrace);
         }
-        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        catch (Exception ex) when (ClusterFailure.Is(ex))
         {
             // Unknown outcome: the producer should retry with the same idempotency key.
             Log.AppendFailed(logger, ex, customer);

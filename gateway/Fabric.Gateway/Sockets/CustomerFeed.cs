@@ -86,9 +86,9 @@ internal sealed partial class CustomerFeed
             }
             else if (lastSeq < _released)
             {
-                // The customer's log is behind what this feed released: it lost events (a non-durable log restarted).
-                // Seqs will be reused, so start over from the grain's position and make live sockets resume.
-                RestartFromLocked(lastSeq);
+                // Either the customer's log lost events (a non-durable log restarted) or this reply is older than a
+                // push that overtook it: reply and push travel separately. A fresh read tells which.
+                _ = VerifyLogWentBackAsync(_released);
             }
 
             _knownLast = Math.Max(_knownLast, lastSeq);
@@ -97,6 +97,32 @@ internal sealed partial class CustomerFeed
 
             // Inside the lock, so a push cannot slip between "registered" and "ready" and sit unreleased.
             _ready.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Reads the grain's position after having released <paramref name="released"/>: that event was kept before it
+    /// was pushed, so a log still behind it has really gone back, and seqs will be reused: start over from the grain's
+    /// position and make live sockets resume. An unreachable grain is asked again at the next renewal.
+    /// </summary>
+    private async Task VerifyLogWentBackAsync(long released)
+    {
+        EventPage page;
+        try
+        {
+            page = await _grain.GetSince(released, 0);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (page.LastSeq < released && page.LastSeq < _released)
+            {
+                RestartFromLocked(page.LastSeq);
+            }
         }
     }
 

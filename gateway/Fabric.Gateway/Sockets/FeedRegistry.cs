@@ -100,7 +100,9 @@ internal sealed partial class FeedRegistry
     /// </summary>
     public async Task RenewAllAsync()
     {
-        foreach (var feed in _feeds.Values)
+        // Concurrently (bounded): after a silo loss, the calls to grains it hosted wait out the response timeout, and
+        // one at a time they would hold up every other customer's renewal behind them.
+        await Parallel.ForEachAsync(_feeds.Values.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (feed, _) =>
         {
             try
             {
@@ -111,8 +113,16 @@ internal sealed partial class FeedRegistry
                 // One customer's failure must not end renewal for the others (or stop the host).
                 Log.RenewFailed(_logger, ex, feed.Customer);
             }
-        }
+        });
     }
+
+    /// <summary>
+    /// Asks for renewals now and every second for a while: the cluster changed (a silo came or went), so grains may
+    /// have been reactivated elsewhere without this gateway's registration.
+    /// </summary>
+    public void RenewSoon() => RenewSoonRequested?.Invoke();
+
+    public event Action? RenewSoonRequested;
 
     public IEnumerable<SocketSession> AllSessions() => _feeds.Values.SelectMany(f => f.Sessions());
 
@@ -161,7 +171,7 @@ internal sealed partial class FeedRegistry
         {
             await _grains.Get(customer).Unsubscribe(GatewayId, generation);
         }
-        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        catch (Exception ex) when (ClusterFailure.Is(ex))
         {
             // Harmless: the grain drops the registration when it is not renewed.
             Log.UnregisterFailed(_logger, ex, customer);

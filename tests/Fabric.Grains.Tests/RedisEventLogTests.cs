@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Fabric.Contracts;
+using Fabric.Grains.Log;
+using Fabric.Grains.Redis;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using StackExchange.Redis;
+
+namespace Fabric.Grains.Tests;
+
+/// <summary>The durable log against a real redis-server started for these tests (Debian's; .ci/run installs it).</summary>
+public sealed class RedisEventLogTests : IAsyncLifetime
+{
+    private Process? _redis;
+    private ConnectionMultiplexer? _connection;
+    private RedisEventLog _log = null!;
+
+    public async Task InitializeAsync()
+    {
+        var port = FreePort();
+        _redis = Process.Start(new ProcessStartInfo("redis-server", $"--port {port} --bind 127.0.0.1 --save \"\" --appendonly no")
+        {
+            RedirectStandardOutput = true,
+        })!;
+        var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer<EventEnvelope>>();
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                _connection = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port}");
+                break;
+            }
+            catch (RedisConnectionException) when (attempt < 50)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        _log = new RedisEventLog(_connection, serializer);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+        }
+
+        _redis?.Kill();
+        _redis?.Dispose();
+    }
+
+    [Fact]
+    public async Task Appended_events_read_back_byte_for_byte_in_seq_order()
+    {
+        var customer = Events.NewCustomer();
+        await _log.AppendAsync(customer, [Envelope(customer, 1), Envelope(customer, 2)]);
+        await _log.AppendAsync(customer, [Envelope(customer, 3)]);
+
+        var events = await _log.ReadAsync(customer, 1, 10);
+        Assert.Equal(new long[] { 2, 3 }, events.Select(e => e.Seq));
+        Assert.Equal(Envelope(customer, 2).Data, events[0].Data);
+        Assert.Equal(new LogHead(1, 3), await _log.ReadHeadAsync(customer));
+    }
+
+    [Fact]
+    public async Task A_batch_that_does_not_continue_the_log_is_refused_and_changes_nothing()
+    {
+        // What a stale duplicate activation would try after another one moved the log on.
+        var customer = Events.NewCustomer();
+        await _log.AppendAsync(customer, [Envelope(customer, 1), Envelope(customer, 2)]);
+
+        await Assert.ThrowsAsync<RedisServerException>(async () => await _log.AppendAsync(customer, [Envelope(customer, 2), Envelope(customer, 3)]));
+        await Assert.ThrowsAsync<RedisServerException>(async () => await _log.AppendAsync(customer, [Envelope(customer, 4)]));
+        Assert.Equal(new LogHead(1, 2), await _log.ReadHeadAsync(customer));
+    }
+
+    [Fact]
+    public async Task Trim_drops_beyond_the_count_and_before_the_cutoff_and_the_seq_survives_an_empty_log()
+    {
+        var customer = Events.NewCustomer();
+        var old = DateTimeOffset.UtcNow.AddHours(-2);
+        await _log.AppendAsync(customer, [.. Enumerable.Range(1, 5).Select(i => Envelope(customer, i, old)), .. Enumerable.Range(6, 10).Select(i => Envelope(customer, i))]);
+
+        Assert.Equal(new LogHead(6, 15), await _log.TrimAsync(customer, 100, DateTimeOffset.UtcNow.AddHours(-1)));
+        Assert.Equal(new LogHead(12, 15), await _log.TrimAsync(customer, 4, DateTimeOffset.UtcNow.AddHours(-1)));
+        Assert.Equal(new LogHead(16, 15), await _log.TrimAsync(customer, 100, DateTimeOffset.UtcNow.AddHours(1)));
+
+        Assert.Equal(new LogHead(16, 15), await _log.ReadHeadAsync(customer));
+        await _log.AppendAsync(customer, [Envelope(customer, 16)]);
+        Assert.Equal(new long[] { 16 }, (await _log.ReadAsync(customer, 0, 10)).Select(e => e.Seq));
+    }
+
+    private static EventEnvelope Envelope(string customer, long seq, DateTimeOffset? time = null) => new(
+        $"evt_{seq}", seq, customer, "test", "test.event", time ?? DateTimeOffset.UtcNow, "application/json",
+        System.Text.Encoding.UTF8.GetBytes($"{{\"n\":{seq}}}"), $"k{seq}", null);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
