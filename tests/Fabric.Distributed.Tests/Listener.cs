@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Fabric.Distributed.Tests;
+
+/// <summary>
+/// A socket client that behaves as Fabric asks clients to: it remembers the last seq it received and, when its socket
+/// drops, reconnects (to the same gateway first, then the other) and subscribes with <c>since</c>. It records every
+/// event it receives, every resume that could not be covered, and when each event arrived.
+/// </summary>
+public sealed class Listener(string customer, Uri[] gateways, int preferred)
+{
+    private readonly Lock _lock = new();
+    private readonly List<(long Seq, string? Key, long At)> _events = [];
+
+    public string Customer => customer;
+
+    public int Reconnects { get; private set; }
+
+    /// <summary>Resumes the server said it could not cover (<c>recovered:false</c>) and resync closes (4101).</summary>
+    public int Gaps { get; private set; }
+
+    public bool Subscribed { get; private set; }
+
+    /// <summary>When each subscription (the first, and every resume after a reconnect) was confirmed.</summary>
+    public List<long> SubscribedAt { get; } = [];
+
+    public long LastSeq { get { lock (_lock) { return _events.Count == 0 ? 0 : _events[^1].Seq; } } }
+
+    public List<(long Seq, string? Key, long At)> Events { get { lock (_lock) { return [.. _events]; } } }
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        for (var attempt = 0; !stop.IsCancellationRequested; attempt++)
+        {
+            var gateway = gateways[(preferred + attempt) % gateways.Length];
+            try
+            {
+                using var socket = new ClientWebSocket();
+                socket.Options.AddSubProtocol("fabric.v1");
+                await socket.ConnectAsync(new Uri($"ws://{gateway.Authority}/v1/ws?customer={customer}"), stop);
+                var since = LastSeq;
+                await socket.SendAsync(Encoding.UTF8.GetBytes($"{{\"op\":\"subscribe\",\"topics\":[\"*\"],\"since\":{since}}}"), WebSocketMessageType.Text, true, stop);
+                await ReceiveAsync(socket, stop);
+            }
+            catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException)
+            {
+                // Dropped or refused: reconnect below.
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            Subscribed = false;
+            Reconnects++;
+            await Task.Delay(200, CancellationToken.None);
+        }
+    }
+
+    private async Task ReceiveAsync(ClientWebSocket socket, CancellationToken stop)
+    {
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            using var message = new MemoryStream();
+            WebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer, stop);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    if (socket.CloseStatus == (WebSocketCloseStatus)4101)
+                    {
+                        Gaps++;
+                    }
+
+                    return;
+                }
+
+                message.Write(buffer, 0, result.Count);
+            }
+            while (!result.EndOfMessage);
+
+            using var frame = JsonDocument.Parse(message.ToArray());
+            var root = frame.RootElement;
+            switch (root.GetProperty("op").GetString())
+            {
+                case "subscribed":
+                    if (!root.GetProperty("recovered").GetBoolean())
+                    {
+                        Gaps++;
+                    }
+
+                    Subscribed = true;
+                    lock (_lock)
+                    {
+                        SubscribedAt.Add(Stopwatch.GetTimestamp());
+                    }
+
+                    break;
+                case "event":
+                    var key = root.TryGetProperty("key", out var k) ? k.GetString() : null;
+                    lock (_lock)
+                    {
+                        _events.Add((root.GetProperty("seq").GetInt64(), key, Stopwatch.GetTimestamp()));
+                    }
+
+                    break;
+            }
+        }
+    }
+}

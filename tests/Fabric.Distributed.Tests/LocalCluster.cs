@@ -1,0 +1,100 @@
+using System.Diagnostics;
+
+namespace Fabric.Distributed.Tests;
+
+/// <summary>
+/// One distributed Fabric of real processes, run through <c>scripts/cluster</c> exactly as an operator would, with
+/// its own state directory and port offset so that it shares the machine with nothing else.
+/// </summary>
+public sealed class LocalCluster : IAsyncDisposable
+{
+    private static int _nextOffset = 300;
+    private readonly string _root = FindRoot();
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fabric-cluster-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly int _offset = Interlocked.Add(ref _nextOffset, 10);
+
+    public Uri Gateway1 => new($"http://127.0.0.1:{5001 + _offset}");
+
+    public Uri Gateway2 => new($"http://127.0.0.1:{5002 + _offset}");
+
+    public Uri[] Gateways => [Gateway1, Gateway2];
+
+    public string RedisAddress => $"127.0.0.1:{6380 + _offset}";
+
+    public static async Task<LocalCluster> UpAsync()
+    {
+        var cluster = new LocalCluster();
+        await cluster.RunAsync("up");
+        return cluster;
+    }
+
+    public static LocalCluster Create() => new();
+
+    public Task StartAsync(string part) => RunAsync("start", part);
+
+    public Task StopAsync(string part) => RunAsync("stop", part);
+
+    public Task KillAsync(string part) => RunAsync("kill", part);
+
+    public string Log(string part) => File.Exists(Path.Combine(_dir, "logs", part + ".log")) ? File.ReadAllText(Path.Combine(_dir, "logs", part + ".log")) : "";
+
+    public async Task RunAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("bash", [Path.Combine(_root, "scripts", "cluster"), .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = _root,
+        };
+        start.Environment["FABRIC_CLUSTER_DIR"] = _dir;
+        start.Environment["FABRIC_CLUSTER_OFFSET"] = _offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["FABRIC_CLUSTER_BUILD"] = "0";
+        start.Environment["FABRIC_CLUSTER_CONFIG"] = BuildConfiguration();
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"scripts/cluster {string.Join(' ', args)} failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await RunAsync("down");
+        }
+        finally
+        {
+            try
+            {
+                // FABRIC_KEEP_CLUSTER=1 keeps logs and Redis data for a look after the test.
+                if (Environment.GetEnvironmentVariable("FABRIC_KEEP_CLUSTER") != "1")
+                {
+                    Directory.Delete(_dir, recursive: true);
+                }
+            }
+            catch (IOException)
+            {
+                // A process still flushing its log; the temp directory is harmless.
+            }
+        }
+    }
+
+    /// <summary>The tests run against the build they were built with (Debug under a plain <c>dotnet test</c>).</summary>
+    private static string BuildConfiguration() =>
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Fabric.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Fabric.sln not found above " + AppContext.BaseDirectory);
+    }
+}
