@@ -23,7 +23,9 @@ done
 
 date=$(date -u +%Y-%m-%d)
 if [ "$quick" = 1 ]; then out=$(mktemp -d); else out=bench/results; mkdir -p "$out"; fi
-results="$out/$date.jsonl"
+# A single scenario gets its own file, so it never overwrites a full run's results.
+name=$date${only:+-$only}
+results="$out/$name.jsonl"
 : >"$results"
 logs=$(mktemp -d)
 
@@ -41,7 +43,7 @@ fi
 ulimit -n "$(ulimit -Hn)"
 
 echo "building (Release)…" >&2
-for project in bench/Fabric.Bench bench/Fabric.Bench.Baseline bench/peers/signalr gateway/Fabric.Gateway; do
+for project in bench/Fabric.Bench bench/Fabric.Bench.Baseline bench/peers/signalr gateway/Fabric.Gateway silo/Fabric.Silo; do
   dotnet build -c Release "$project" -nologo -v q >/dev/null
 done
 if [ ! -d bench/peers/node-ws/node_modules ]; then
@@ -93,6 +95,13 @@ for run in $(seq 1 "$runs"); do
   if want ingest; then
     measure kestrel "$run" ingest --url "${base[kestrel]}/ingest" $ingest_args
     measure fabric "$run" ingest --url "${base[fabric]}/v1/webhooks/bench/load" $ingest_args
+    # Acknowledged durably: distributed mode (scripts/cluster: Redis with AOF everysec, 2 silos, 2 gateways), all on
+    # this machine, load through one gateway.
+    cluster="env FABRIC_CLUSTER_DIR=$logs/cluster FABRIC_CLUSTER_OFFSET=700 FABRIC_CLUSTER_BUILD=0 FABRIC_CLUSTER_CONFIG=Release bash scripts/cluster"
+    $cluster up >&2
+    $client ingest --url "http://127.0.0.1:5701/v1/webhooks/bench/load" $ingest_args --label fabric-distributed --run "$run" >>"$results"
+    echo "  $(tail -1 "$results" | cut -c1-160)" >&2
+    $cluster down >&2
   fi
 done
 
@@ -129,5 +138,5 @@ for run in $(seq 1 "$runs"); do
 done
 
 notes=bench/results/notes-$date.md
-$client report --in "$results" --out "$out" --date "$date" --notes "$notes"
-echo "results: $out/$date.md" >&2
+$client report --in "$results" --out "$out" --date "$name" --notes "$([ -z "$only" ] && echo "$notes")"
+echo "results: $out/$name.md" >&2
