@@ -51,6 +51,15 @@ if [ ! -d bench/peers/node-ws/node_modules ]; then
 fi
 client="dotnet bench/Fabric.Bench/bin/Release/net10.0/Fabric.Bench.dll"
 
+# The bench customer, seeded in embedded mode: an unsigned source, a Standard Webhooks source and a publish key. The
+# per-customer rate limit stays on (its cost is measured) but far above what one machine can post.
+bench_secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+bench_key='fab~bench~key_bench~bench-only-not-a-secret'
+fabric_seed="--Fabric:Seed:Customers:bench:Sources:load:Scheme=none --Fabric:Seed:Customers:bench:Sources:signed:Scheme=standard
+  --Fabric:Seed:Customers:bench:Sources:signed:Secrets:0=$bench_secret --Fabric:Seed:Customers:bench:Keys:0:Key=$bench_key
+  --Fabric:Seed:Customers:bench:Keys:0:Scopes:0=publish --Fabric:RateLimit:PermitsPerSecond=100000000 --Fabric:RateLimit:Burst=100000000"
+export Fabric__RateLimit__PermitsPerSecond=100000000 Fabric__RateLimit__Burst=100000000   # scripts/cluster's gateways
+
 declare -A base=( [fabric]=http://127.0.0.1:5091 [kestrel]=http://127.0.0.1:5090 [signalr]=http://127.0.0.1:5092 [node-ws]=http://127.0.0.1:5093 )
 declare -A kind=( [fabric]=fabric [kestrel]=raw [signalr]=signalr [node-ws]=raw )
 
@@ -62,7 +71,7 @@ start() { # server name → starts it, waits until it answers HTTP
   fi
   case "$name" in
     fabric) exec dotnet gateway/Fabric.Gateway/bin/Release/net10.0/Fabric.Gateway.dll --urls "${base[fabric]}" \
-              --Fabric:Embedded:SiloPort=11191 --Fabric:Embedded:GatewayPort=30091 --Logging:LogLevel:Default=Warning ;;
+              --Fabric:Embedded:SiloPort=11191 --Fabric:Embedded:GatewayPort=30091 --Logging:LogLevel:Default=Warning $fabric_seed ;;
     kestrel) exec dotnet bench/Fabric.Bench.Baseline/bin/Release/net10.0/Fabric.Bench.Baseline.dll --urls "${base[kestrel]}" ;;
     signalr) exec dotnet bench/peers/signalr/bin/Release/net10.0/Fabric.Bench.SignalR.dll --urls "${base[signalr]}" ;;
     node-ws) exec node bench/peers/node-ws/server.js 5093 ;;
@@ -99,6 +108,9 @@ for run in $(seq 1 "$runs"); do
     # this machine, load through one gateway.
     cluster="env FABRIC_CLUSTER_DIR=$logs/cluster FABRIC_CLUSTER_OFFSET=700 FABRIC_CLUSTER_BUILD=0 FABRIC_CLUSTER_CONFIG=Release bash scripts/cluster"
     $cluster up >&2
+    admin=(-fsS -o /dev/null -H "Authorization: Bearer fabric-cluster-admin-key")
+    curl "${admin[@]}" -X PUT http://127.0.0.1:5701/v1/admin/customers/bench
+    curl "${admin[@]}" -X PUT -H 'Content-Type: application/json' -d '{"scheme":"none"}' http://127.0.0.1:5701/v1/admin/customers/bench/sources/load
     $client ingest --url "http://127.0.0.1:5701/v1/webhooks/bench/load" $ingest_args --label fabric-distributed --run "$run" >>"$results"
     echo "  $(tail -1 "$results" | cut -c1-160)" >&2
     $cluster down >&2

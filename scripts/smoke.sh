@@ -18,11 +18,18 @@ for _ in $(seq 1 120); do
 done
 curl -fsS "$url/healthz" >/dev/null || { echo "smoke: gateway never became healthy"; cat "$log"; exit 1; }
 
-ack=$(curl -fsS -X POST "$url/v1/webhooks/smoke/stripe" -H 'Content-Type: application/json' \
+# The README's quick start: the seeded customer acme, its unsigned source demo and its API key.
+key='fab~acme~key_quickstart~dev-only-not-a-secret'
+ack=$(curl -fsS -X POST "$url/v1/webhooks/acme/demo" -H 'Content-Type: application/json' \
   -H 'Idempotency-Key: smoke-1' -d '{"type":"payment.succeeded","amount":42}')
 echo "smoke: ack $ack"
 echo "$ack" | grep -q '"seq":1' || { echo "smoke: unexpected ack"; exit 1; }
-history=$(curl -fsS "$url/v1/customers/smoke/events?after=0")
+history=$(curl -fsS -H "Authorization: Bearer $key" "$url/v1/customers/acme/events?after=0")
+code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/customers/acme/events")
+[ "$code" = 401 ] || { echo "smoke: history without a key answered $code, not 401"; exit 1; }
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/v1/webhooks/acme/nosuchsource" -H 'Content-Type: application/json' -d '{}')
+[ "$code" = 404 ] || { echo "smoke: an unknown source answered $code, not 404"; exit 1; }
+curl -fsS "$url/openapi/v1.json" | grep -q '/v1/admin/customers/{customer}/sources/{source}' || { echo "smoke: no OpenAPI document"; exit 1; }
 echo "$history" | grep -q '"amount":42' || { echo "smoke: event not in history: $history"; exit 1; }
 grep -q "Now listening on: $url" "$log" || { echo "smoke: the listen address was not printed"; cat "$log"; exit 1; }
 echo "smoke: ok"

@@ -1,4 +1,8 @@
+using Fabric.Gateway.Admin;
 using Fabric.Gateway.Api;
+using Fabric.Gateway.Auth;
+using Fabric.Gateway.Customers;
+using Fabric.Gateway.Http;
 using Fabric.Gateway.Hosting;
 using Fabric.Gateway.Sockets;
 using Fabric.Gateway.Telemetry;
@@ -19,12 +23,21 @@ public static class Program
         builder.AddFabricCluster();          // embedded silo + the grains' wiring
         builder.AddFabricTelemetry();        // OpenTelemetry traces and metrics
         builder.AddFabricHttp();             // problem+json, health checks, JSON source generation
+        builder.AddFabricRateLimits();       // per-customer token buckets
+        builder.AddFabricCustomers();        // grain references, the ingestor, the cached registry, Data Protection
+        builder.AddFabricAuth();             // admin keys and customers' API keys (Authorization: Bearer)
+        builder.AddFabricAdmin();            // the embedded seed and OpenAPI
         builder.AddFabricWebhooks();         // POST /v1/webhooks/{customer}/{source}
         builder.AddFabricSockets();          // GET /v1/ws, the per-customer feeds and the gateway observer
 
         var app = builder.Build();
         app.UseFabricHttp();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapFabricHealth();
+        app.MapFabricOpenApi();
+        app.MapAdminApi();
         app.MapWebhooks();
         app.MapEventsApi();
         app.MapSockets();

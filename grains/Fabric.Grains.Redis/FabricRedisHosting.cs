@@ -59,6 +59,9 @@ public static class FabricRedisHosting
         options.ClusterId = configuration["Fabric:Cluster:ClusterId"] ?? "fabric";
     }
 
+    /// <summary>The Redis connection settings of distributed mode, for what a gateway keeps in Redis itself (Data Protection keys).</summary>
+    public static ConfigurationOptions ConnectionOptions(IConfiguration configuration) => RedisConfiguration(configuration);
+
     private static ConfigurationOptions RedisConfiguration(IConfiguration configuration)
     {
         var options = configuration.GetSection(RedisOptions.SectionName).Get<RedisOptions>();

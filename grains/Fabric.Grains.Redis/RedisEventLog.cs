@@ -63,7 +63,7 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
     private static RedisKey[] Keys(string customer) => [$"fabric:{{{customer}}}:log", $"fabric:{{{customer}}}:seq"];
 
     public async ValueTask<LogHead> ReadHeadAsync(string customer, CancellationToken cancellationToken = default) =>
-        ToHead(await Db.ScriptEvaluateAsync(HeadScript, Keys(customer)));
+        ToHead(await Guard(Db.ScriptEvaluateAsync(HeadScript, Keys(customer))));
 
     public async ValueTask AppendAsync(string customer, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken = default)
     {
@@ -81,7 +81,7 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
             args[2 + i * 2] = serializer.SerializeToArray(events[i]);
         }
 
-        await Db.ScriptEvaluateAsync(AppendScript, Keys(customer), args);
+        await Guard(Db.ScriptEvaluateAsync(AppendScript, Keys(customer), args));
     }
 
     public async ValueTask<IReadOnlyList<EventEnvelope>> ReadAsync(string customer, long afterSeq, int max, CancellationToken cancellationToken = default)
@@ -91,7 +91,7 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
             return [];
         }
 
-        var entries = await Db.StreamRangeAsync(Keys(customer)[0], minId: $"{Math.Max(afterSeq, 0) + 1}-0", maxId: "+", count: max);
+        var entries = await Guard(Db.StreamRangeAsync(Keys(customer)[0], minId: $"{Math.Max(afterSeq, 0) + 1}-0", maxId: "+", count: max));
         var events = new List<EventEnvelope>(entries.Length);
         foreach (var entry in entries)
         {
@@ -108,7 +108,23 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
     }
 
     public async ValueTask<LogHead> TrimAsync(string customer, int maxEvents, DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
-        ToHead(await Db.ScriptEvaluateAsync(TrimScript, Keys(customer), [maxEvents, cutoff.ToUnixTimeMilliseconds()]));
+        ToHead(await Guard(Db.ScriptEvaluateAsync(TrimScript, Keys(customer), [maxEvents, cutoff.ToUnixTimeMilliseconds()])));
+
+    /// <summary>
+    /// Redis' own exceptions become <see cref="LogUnavailableException"/>: callers (the gateway among them, across
+    /// Orleans) can tell "retry" from a bug, and Orleans has no codec for StackExchange.Redis' exception types.
+    /// </summary>
+    private static async Task<T> Guard<T>(Task<T> call)
+    {
+        try
+        {
+            return await call;
+        }
+        catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
+        {
+            throw new LogUnavailableException($"The customer's log in Redis refused or missed the call ({ex.GetType().Name}: {ex.Message})");
+        }
+    }
 
     private static LogHead ToHead(RedisResult result)
     {

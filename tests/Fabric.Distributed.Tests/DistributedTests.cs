@@ -122,7 +122,7 @@ public sealed class DistributedTests(ITestOutputHelper output)
         await drill.FinishAsync(output);
 
         // Every acknowledged event is in the log: history, read back through the API, has each at its seq.
-        using var http = new HttpClient();
+        using var http = LocalCluster.AdminClient();
         foreach (var customer in Customers)
         {
             var stored = new Dictionary<long, string?>();

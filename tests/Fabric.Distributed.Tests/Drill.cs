@@ -28,6 +28,7 @@ public sealed class Drill : IAsyncDisposable
     public static async Task<Drill> StartAsync(LocalCluster cluster, string[] customers, int? preferred, Uri[]? gateways = null)
     {
         gateways ??= cluster.Gateways;
+        await cluster.RegisterAsync(customers, Producer.Source);
         var listeners = customers.SelectMany(c => preferred is { } p
             ? [new Listener(c, gateways, p), new Listener(c, gateways, p)]
             : Enumerable.Range(0, gateways.Length).Select(g => new Listener(c, gateways, g))).ToList();

@@ -21,6 +21,29 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string RedisAddress => $"127.0.0.1:{6380 + _offset}";
 
+    /// <summary>scripts/cluster's default admin key.</summary>
+    public const string AdminKey = "fabric-cluster-admin-key";
+
+    /// <summary>An HTTP client that sends the admin key.</summary>
+    public static HttpClient AdminClient()
+    {
+        var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
+        return http;
+    }
+
+    /// <summary>Registers customers, each with an unsigned source, through the admin API of the first gateway.</summary>
+    public async Task RegisterAsync(IEnumerable<string> customers, string source)
+    {
+        using var http = AdminClient();
+        foreach (var customer in customers)
+        {
+            (await http.PutAsync(new Uri(Gateway1, $"/v1/admin/customers/{customer}"), null)).EnsureSuccessStatusCode();
+            using var body = new StringContent("""{"scheme":"none"}""", System.Text.Encoding.UTF8, "application/json");
+            (await http.PutAsync(new Uri(Gateway1, $"/v1/admin/customers/{customer}/sources/{source}"), body)).EnsureSuccessStatusCode();
+        }
+    }
+
     public static async Task<LocalCluster> UpAsync()
     {
         var cluster = new LocalCluster();

@@ -13,6 +13,9 @@ namespace Fabric.Distributed.Tests;
 /// </summary>
 public sealed class Producer(Uri[] gateways, string[] customers, TimeSpan pause) : IDisposable
 {
+    /// <summary>The unsigned source the producer posts to; <see cref="LocalCluster.RegisterAsync"/> creates it.</summary>
+    public const string Source = "drill";
+
     // Shorter than Orleans' 30 s response timeout, as a producer's webhook sender would be.
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private long _next;
@@ -57,7 +60,7 @@ public sealed class Producer(Uri[] gateways, string[] customers, TimeSpan pause)
             var sentAt = Stopwatch.GetTimestamp();
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, $"/v1/webhooks/{customer}/drill"))
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, $"/v1/webhooks/{customer}/{Source}"))
                 {
                     Content = new StringContent($"{{\"type\":\"drill.tick\",\"n\":{n}}}", Encoding.UTF8, "application/json"),
                 };

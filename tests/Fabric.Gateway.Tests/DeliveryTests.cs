@@ -10,13 +10,13 @@ public sealed class DeliveryTests(GatewayFixture fixture)
     [Fact]
     public async Task Webhook_post_reaches_a_subscribed_socket_with_its_payload_intact()
     {
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         await using var socket = await fixture.ConnectAsync(customer);
         Assert.Equal("fabric.v1", socket.SubProtocol);
         Assert.Equal(customer, socket.Welcome.GetProperty("customer").GetString());
         await socket.SubscribeAsync(["*"]);
 
-        var response = await fixture.PostWebhookAsync(customer, """{"type":"payment.succeeded","amount":4200,"nested":{"ok":true}}""", source: "stripe");
+        var response = await fixture.PostWebhookAsync(customer, """{"type":"payment.succeeded","amount":4200,"nested":{"ok":true}}""");
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var ack = await response.Content.ReadFromJsonAsync<JsonElement>();
 
@@ -24,7 +24,7 @@ public sealed class DeliveryTests(GatewayFixture fixture)
         Assert.Equal(ack.GetProperty("id").GetString(), e.GetProperty("id").GetString());
         Assert.Equal(1, e.Seq());
         Assert.Equal("payment.succeeded", e.Type());
-        Assert.Equal("stripe", e.GetProperty("source").GetString());
+        Assert.Equal(GatewayFixture.TestSource, e.GetProperty("source").GetString());
         Assert.Equal(4200, e.GetProperty("data").GetProperty("amount").GetInt32());
         Assert.True(e.GetProperty("data").GetProperty("nested").GetProperty("ok").GetBoolean());
     }
@@ -32,8 +32,8 @@ public sealed class DeliveryTests(GatewayFixture fixture)
     [Fact]
     public async Task Thousand_events_arrive_in_order_exactly_once_on_two_sockets_and_never_on_another_customers()
     {
-        var customer = GatewayFixture.NewCustomer();
-        var other = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
+        var other = await fixture.NewCustomerAsync();
         await using var first = await fixture.ConnectAsync(customer);
         await using var second = await fixture.ConnectAsync(customer);
         await using var stranger = await fixture.ConnectAsync(other);
@@ -63,7 +63,7 @@ public sealed class DeliveryTests(GatewayFixture fixture)
     [Fact]
     public async Task Reconnect_with_since_resumes_exactly_where_it_left_off()
     {
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         long lastSeen;
         await using (var socket = await fixture.ConnectAsync(customer))
         {
@@ -96,7 +96,7 @@ public sealed class DeliveryTests(GatewayFixture fixture)
     [Fact]
     public async Task Since_beyond_the_end_of_the_log_is_reported_as_not_recovered_and_goes_live()
     {
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         await fixture.PostWebhookAsync(customer, """{"type":"only"}""");
         await using var socket = await fixture.ConnectAsync(customer);
 
@@ -110,7 +110,7 @@ public sealed class DeliveryTests(GatewayFixture fixture)
     [Fact]
     public async Task Duplicate_idempotency_key_is_acknowledged_with_the_first_event_and_not_delivered_again()
     {
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         await using var socket = await fixture.ConnectAsync(customer);
         await socket.SubscribeAsync(["*"]);
 
@@ -128,7 +128,7 @@ public sealed class DeliveryTests(GatewayFixture fixture)
     [Fact]
     public async Task Wildcard_topics_match_whole_types_and_prefixes_as_documented()
     {
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         await using var filtered = await fixture.ConnectAsync(customer);
         await using var everything = await fixture.ConnectAsync(customer);
         await filtered.SubscribeAsync(["payment.*", "order.created"]);
@@ -148,7 +148,7 @@ public sealed class DeliveryTests(GatewayFixture fixture)
     [Fact]
     public async Task Resume_replays_only_matching_history_then_continues_live()
     {
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         foreach (var type in new[] { "a.one", "b.one", "a.two" })
         {
             await fixture.PostWebhookAsync(customer, $$"""{"type":"{{type}}"}""");
@@ -165,7 +165,7 @@ public sealed class DeliveryTests(GatewayFixture fixture)
     [Fact]
     public async Task Unsubscribed_topics_stop_arriving()
     {
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         await using var socket = await fixture.ConnectAsync(customer);
         await socket.SubscribeAsync(["a", "b"]);
         await socket.SendAsync(new { op = "unsubscribe", topics = new[] { "a" } });
@@ -181,7 +181,7 @@ public sealed class DeliveryTests(GatewayFixture fixture)
     [Fact]
     public async Task Published_events_reach_sockets_and_history()
     {
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         await using var socket = await fixture.ConnectAsync(customer);
         await socket.SubscribeAsync(["order.*"]);
 

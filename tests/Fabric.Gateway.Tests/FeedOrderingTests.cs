@@ -61,7 +61,7 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
     [Fact]
     public async Task An_event_larger_than_the_whole_send_queue_is_still_delivered()
     {
-        var grain = fixture.Services.GetRequiredService<IGrainFactory>().GetGrain<ICustomerGrain>(GatewayFixture.NewCustomer());
+        var grain = fixture.Services.GetRequiredService<IGrainFactory>().GetGrain<ICustomerGrain>(GatewayFixture.NewCustomerId());
         var big = "{\"pad\":\"" + new string('x', 8 * 1024) + "\"}";
         await grain.Append(new IncomingEvent("test", "big", "application/json", Encoding.UTF8.GetBytes(big), null, null));
         await using var pair = await SocketPair.OpenAsync();
@@ -114,7 +114,7 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
 
     private async Task<(ICustomerGrain Grain, IReadOnlyList<EventEnvelope> Events)> AppendAsync(int count)
     {
-        var grain = fixture.Services.GetRequiredService<IGrainFactory>().GetGrain<ICustomerGrain>(GatewayFixture.NewCustomer());
+        var grain = fixture.Services.GetRequiredService<IGrainFactory>().GetGrain<ICustomerGrain>(GatewayFixture.NewCustomerId());
         for (var i = 0; i < count; i++)
         {
             await grain.Append(new IncomingEvent("test", $"t.{i}", "application/json", Encoding.UTF8.GetBytes($"{{\"i\":{i}}}"), null, null));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
@@ -17,6 +18,12 @@ public sealed class GatewayFixture : IAsyncLifetime
 {
     public const long MaxBodyBytes = 64 * 1024;
     public const int MaxMessageBytes = 4096;
+
+    /// <summary>The admin key this gateway is configured with; <see cref="Http"/> sends it.</summary>
+    public const string AdminKey = "test-admin-key";
+
+    /// <summary>The unsigned source every <see cref="NewCustomerAsync"/> customer has (scheme <c>none</c>).</summary>
+    public const string TestSource = "test";
 
     private WebApplication _app = null!;
 
@@ -40,6 +47,9 @@ public sealed class GatewayFixture : IAsyncLifetime
                 ["Fabric:Webhooks:MaxBodyBytes"] = MaxBodyBytes.ToString(CultureInfo.InvariantCulture),
                 ["Fabric:Sockets:MaxMessageBytes"] = MaxMessageBytes.ToString(CultureInfo.InvariantCulture),
                 ["Fabric:Sockets:MaxInvalidFramesPerMinute"] = "3",
+                ["Fabric:Admin:Keys:0"] = AdminKey,
+                // Tests post far faster than one customer's default rate; the rate limit has its own test host.
+                ["Fabric:RateLimit:PermitsPerSecond"] = "0",
                 // Short, so a test can watch a lost registration come back within a few seconds.
                 ["Fabric:Sockets:RenewInterval"] = "00:00:01",
             });
@@ -47,6 +57,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
         Http = new HttpClient { BaseAddress = BaseAddress };
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
     }
 
     public async Task DisposeAsync()
@@ -56,12 +67,37 @@ public sealed class GatewayFixture : IAsyncLifetime
         await _app.DisposeAsync();
     }
 
-    public static string NewCustomer() => "c-" + Guid.NewGuid().ToString("N")[..12];
+    /// <summary>A fresh id, not registered: for tests of what happens to strangers.</summary>
+    public static string NewCustomerId() => "c-" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>Registers a fresh customer with an unsigned source <see cref="TestSource"/> and returns its id.</summary>
+    public async Task<string> NewCustomerAsync()
+    {
+        var customer = NewCustomerId();
+        (await Http.PutAsync($"/v1/admin/customers/{customer}", null)).EnsureSuccessStatusCode();
+        await PutSourceAsync(customer, TestSource, """{"scheme":"none"}""");
+        return customer;
+    }
+
+    /// <summary>Creates or replaces a source through the admin API; fails the test unless it is accepted.</summary>
+    public async Task PutSourceAsync(string customer, string source, string json)
+    {
+        var response = await Http.PutAsync($"/v1/admin/customers/{customer}/sources/{source}", new StringContent(json, Encoding.UTF8, "application/json"));
+        Assert.True(response.IsSuccessStatusCode, $"PUT source: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>Creates an API key through the admin API and returns the key.</summary>
+    public async Task<string> CreateKeyAsync(string customer, params string[] scopes)
+    {
+        var response = await Http.PostAsync($"/v1/admin/customers/{customer}/keys", JsonContent.Create(new { scopes }));
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("key").GetString()!;
+    }
 
     public Task<FabricSocket> ConnectAsync(string customer) => FabricSocket.ConnectAsync(BaseAddress, customer);
 
     /// <summary>POSTs a JSON webhook and returns the response.</summary>
-    public Task<HttpResponseMessage> PostWebhookAsync(string customer, string json, string source = "test", string? key = null, string contentType = "application/json")
+    public Task<HttpResponseMessage> PostWebhookAsync(string customer, string json, string source = TestSource, string? key = null, string contentType = "application/json")
     {
         var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/{customer}/{source}")
         {

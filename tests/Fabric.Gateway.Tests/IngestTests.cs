@@ -19,7 +19,7 @@ public sealed class IngestTests(GatewayFixture fixture)
     [Fact]
     public async Task Oversized_body_is_rejected_with_413_and_nothing_is_stored_or_delivered()
     {
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         await using var socket = await fixture.ConnectAsync(customer);
         await socket.SubscribeAsync(["*"]);
 
@@ -42,7 +42,7 @@ public sealed class IngestTests(GatewayFixture fixture)
     [InlineData("application/json", "{\"type\":\"has space\"}", HttpStatusCode.BadRequest, "invalid-type")]
     public async Task Non_json_or_malformed_body_is_rejected_and_nothing_is_stored_or_delivered(string contentType, string body, HttpStatusCode status, string problem)
     {
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         await using var socket = await fixture.ConnectAsync(customer);
         await socket.SubscribeAsync(["*"]);
 
@@ -55,7 +55,7 @@ public sealed class IngestTests(GatewayFixture fixture)
     [InlineData("/v1/customers/{0}/events")]
     public async Task Body_with_invalid_utf8_is_rejected_and_nothing_is_stored(string pathFormat)
     {
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         byte[] body = [.. "{\"type\":\"x\",\"data\":\""u8, 0xC3, 0x28, .. "\"}"u8];
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
@@ -79,7 +79,7 @@ public sealed class IngestTests(GatewayFixture fixture)
     [Fact]
     public async Task Invalid_idempotency_key_is_rejected()
     {
-        var response = await fixture.PostWebhookAsync(GatewayFixture.NewCustomer(), "{}", key: new string('k', 300));
+        var response = await fixture.PostWebhookAsync(await fixture.NewCustomerAsync(), "{}", key: new string('k', 300));
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid-idempotency-key");
     }
 
@@ -91,7 +91,7 @@ public sealed class IngestTests(GatewayFixture fixture)
     [InlineData("{\"type\":\"x\",", "invalid-json")]
     public async Task Publish_api_rejects_malformed_requests_and_stores_nothing(string body, string problem)
     {
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         var response = await fixture.Http.PostAsync($"/v1/customers/{customer}/events", new StringContent(body, Encoding.UTF8, "application/json"));
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, problem);
         var history = await fixture.Http.GetFromJsonAsync<JsonElement>($"/v1/customers/{customer}/events");
@@ -105,14 +105,14 @@ public sealed class IngestTests(GatewayFixture fixture)
     [InlineData("limit=1001")]
     public async Task History_rejects_out_of_range_paging(string query)
     {
-        var response = await fixture.Http.GetAsync($"/v1/customers/{GatewayFixture.NewCustomer()}/events?{query}");
+        var response = await fixture.Http.GetAsync($"/v1/customers/{await fixture.NewCustomerAsync()}/events?{query}");
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid-range");
     }
 
     [Fact]
     public async Task History_pages_with_after_and_limit()
     {
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         for (var i = 0; i < 5; i++)
         {
             await fixture.PostWebhookAsync(customer, $$"""{"type":"t","i":{{i}}}""");
@@ -125,20 +125,20 @@ public sealed class IngestTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task Event_type_comes_from_a_header_before_the_body()
+    public async Task Unsigned_source_takes_its_event_type_from_the_Fabric_header_before_the_body()
     {
-        var customer = GatewayFixture.NewCustomer();
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/{customer}/github")
+        var customer = await fixture.NewCustomerAsync();
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/{customer}/{GatewayFixture.TestSource}")
         {
-            Content = new StringContent("""{"action":"opened"}""", Encoding.UTF8, "application/json"),
+            Content = new StringContent("""{"type":"from.body"}""", Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add("X-GitHub-Event", "pull_request");
-        request.Headers.Add("X-GitHub-Delivery", "d-1");
+        request.Headers.Add("Fabric-Event-Type", "from.header");
+        request.Headers.Add("Idempotency-Key", "d-1");
         Assert.Equal(HttpStatusCode.Accepted, (await fixture.Http.SendAsync(request)).StatusCode);
 
         var history = await fixture.Http.GetFromJsonAsync<JsonElement>($"/v1/customers/{customer}/events");
         var e = Assert.Single(history.GetProperty("events").EnumerateArray());
-        Assert.Equal("pull_request", e.GetProperty("type").GetString());
+        Assert.Equal("from.header", e.GetProperty("type").GetString());
         Assert.Equal("d-1", e.GetProperty("key").GetString());
     }
 

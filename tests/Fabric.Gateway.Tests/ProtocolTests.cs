@@ -10,7 +10,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     [Fact]
     public async Task Ping_is_answered_with_pong()
     {
-        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomer());
+        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomerId());
         await socket.SendAsync(new { op = "ping" });
         Assert.Equal("pong", (await socket.ReceiveAsync()).GetProperty("op").GetString());
     }
@@ -28,7 +28,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     [InlineData("{\"op\":\"subscribe\",\"topics\":[\"a\"],\"since\":\"42\"}", "invalid_json")]
     public async Task Invalid_frame_gets_an_error_and_the_socket_stays_usable(string frame, string code)
     {
-        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomer());
+        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomerId());
         await socket.SendTextAsync(frame);
         var error = await socket.ReceiveAsync();
         Assert.Equal(("error", code), (error.GetProperty("op").GetString(), error.GetProperty("code").GetString()));
@@ -42,7 +42,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     {
         // The receive loop waits with a zero-byte read and only then reads the frame: the fragments after the first
         // must still join into one message.
-        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomer());
+        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomerId());
         await socket.SendFragmentsAsync("{\"op\":", "\"pi", "ng\"}");
         Assert.Equal("pong", (await socket.ReceiveAsync()).GetProperty("op").GetString());
     }
@@ -50,7 +50,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     [Fact]
     public async Task Binary_frames_are_refused_with_an_error()
     {
-        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomer());
+        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomerId());
         await socket.SendBinaryAsync([1, 2, 3]);
         Assert.Equal("binary_not_supported", (await socket.ReceiveAsync()).GetProperty("code").GetString());
     }
@@ -58,7 +58,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     [Fact]
     public async Task A_client_that_keeps_sending_garbage_is_closed_with_4000()
     {
-        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomer());
+        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomerId());
         for (var i = 0; i < 10; i++)
         {
             await socket.SendTextAsync("garbage");
@@ -70,7 +70,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     [Fact]
     public async Task An_oversized_frame_closes_the_socket_with_1009()
     {
-        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomer());
+        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomerId());
         await socket.SendTextAsync("{\"op\":\"ping\",\"pad\":\"" + new string('x', GatewayFixture.MaxMessageBytes * 2) + "\"}");
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, await socket.WaitForCloseAsync());
     }
@@ -78,7 +78,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     [Fact]
     public async Task Too_many_topics_are_refused()
     {
-        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomer());
+        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomerId());
         var topics = Enumerable.Range(0, 129).Select(i => $"t{i}").ToArray();
         await socket.SendAsync(new { op = "subscribe", topics });
         Assert.Equal("too_many_topics", (await socket.ReceiveAsync()).GetProperty("code").GetString());

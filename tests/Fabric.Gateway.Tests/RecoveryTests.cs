@@ -11,7 +11,7 @@ public sealed class RecoveryTests(GatewayFixture fixture)
     [Fact]
     public async Task Events_appended_after_the_grain_lost_its_registrations_still_reach_the_socket_in_order()
     {
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         await using var socket = await fixture.ConnectAsync(customer);
         await socket.SubscribeAsync(["*"]);
         await fixture.PostWebhookAsync(customer, """{"type":"before"}""");

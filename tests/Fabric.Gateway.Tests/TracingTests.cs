@@ -21,7 +21,7 @@ public sealed class TracingTests(GatewayFixture fixture)
         };
         ActivitySource.AddActivityListener(listener);
 
-        var customer = GatewayFixture.NewCustomer();
+        var customer = await fixture.NewCustomerAsync();
         await using var socket = await fixture.ConnectAsync(customer);
         await socket.SubscribeAsync(["*"]);
         var ack = await (await fixture.PostWebhookAsync(customer, """{"type":"traced"}""")).Content.ReadFromJsonAsync<JsonElement>();

@@ -72,8 +72,8 @@ public sealed class RedisEventLogTests : IAsyncLifetime
         var customer = Events.NewCustomer();
         await _log.AppendAsync(customer, [Envelope(customer, 1), Envelope(customer, 2)]);
 
-        await Assert.ThrowsAsync<RedisServerException>(async () => await _log.AppendAsync(customer, [Envelope(customer, 2), Envelope(customer, 3)]));
-        await Assert.ThrowsAsync<RedisServerException>(async () => await _log.AppendAsync(customer, [Envelope(customer, 4)]));
+        Assert.Contains("FABRIC_SEQ", (await Assert.ThrowsAsync<LogUnavailableException>(async () => await _log.AppendAsync(customer, [Envelope(customer, 2), Envelope(customer, 3)]))).Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<LogUnavailableException>(async () => await _log.AppendAsync(customer, [Envelope(customer, 4)]));
         Assert.Equal(new LogHead(1, 2), await _log.ReadHeadAsync(customer));
     }
 

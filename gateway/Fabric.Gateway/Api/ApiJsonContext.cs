@@ -1,7 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Fabric.Gateway.Ingest;
+using Fabric.Gateway.Customers;
+using Fabric.Gateway.Events;
+using Fabric.Gateway.Http;
+using Fabric.Gateway.Admin;
 using Fabric.Gateway.Sockets;
+using Fabric.Gateway.Webhooks;
 
 namespace Fabric.Gateway.Api;
 
@@ -9,6 +13,14 @@ namespace Fabric.Gateway.Api;
 // Strict numbers: "since": "42" is an invalid frame, not a seq.
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(IngestResponse))]
+[JsonSerializable(typeof(CustomerPutRequest))]
+[JsonSerializable(typeof(CustomerView))]
+[JsonSerializable(typeof(CustomerList))]
+[JsonSerializable(typeof(SourcePutRequest))]
+[JsonSerializable(typeof(SourceView))]
+[JsonSerializable(typeof(KeyCreateRequest))]
+[JsonSerializable(typeof(KeyCreated))]
+[JsonSerializable(typeof(SlackChallenge))]
 [JsonSerializable(typeof(ClientFrame))]
 [JsonSerializable(typeof(WelcomeFrame))]
 [JsonSerializable(typeof(SubscribedFrame))]

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Text.Json;
 using Fabric.Contracts;
-using Fabric.Gateway.Ingest;
+using Fabric.Gateway.Customers;
+using Fabric.Gateway.Events;
+using Fabric.Gateway.Http;
 
 namespace Fabric.Gateway.Api;
 

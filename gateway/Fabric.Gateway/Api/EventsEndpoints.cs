@@ -1,7 +1,10 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Fabric.Contracts;
-using Fabric.Gateway.Ingest;
+using Fabric.Gateway.Auth;
+using Fabric.Gateway.Customers;
+using Fabric.Gateway.Events;
+using Fabric.Gateway.Http;
 using Fabric.Gateway.Webhooks;
 using Microsoft.Extensions.Options;
 
@@ -18,20 +21,37 @@ internal static class EventsEndpoints
     /// <summary>Publish (<c>POST</c>) and history (<c>GET</c>) under <c>/v1/customers/{customer}/events</c>.</summary>
     public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/customers/{customer}/events");
-        group.MapPost("/", PublishAsync).DisableAntiforgery();
-        group.MapGet("/", HistoryAsync);
+        var group = app.MapGroup("/v1/customers/{customer}/events")
+            .ValidateCustomerId()
+            .MapClusterFailures()
+            .AddEndpointFilter(RequireRegisteredCustomer)
+            .RequireRateLimiting(RateLimits.PerCustomer)
+            .WithTags("Events")
+            .DisableAntiforgery();
+        group.MapPost("/", PublishAsync).RequireAuthorization(FabricClaims.PublishPolicy);
+        group.MapGet("/", HistoryAsync).RequireAuthorization(FabricClaims.HistoryPolicy);
         return group;
+    }
+
+    /// <summary>
+    /// An API key only exists for a registered customer; an admin key may name any id, and an unregistered one is
+    /// refused here so that nothing is ever stored for it.
+    /// </summary>
+    private static async ValueTask<object?> RequireRegisteredCustomer(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (http.GetRouteValue("customer") is string customer
+            && await http.RequestServices.GetRequiredService<CustomerDirectory>().GetAsync(customer) is null)
+        {
+            return Problems.UnknownCustomer();
+        }
+
+        return await next(context);
     }
 
     private static async Task<IResult> PublishAsync(
         string customer, HttpRequest request, EventIngestor ingestor, IOptions<WebhookOptions> options, CancellationToken cancellationToken)
     {
-        if (!Names.IsValidId(customer))
-        {
-            return Problems.InvalidCustomer();
-        }
-
         if (!JsonBody.IsJsonMediaType(request.ContentType))
         {
             return Problems.UnsupportedMediaType("Publish bodies must be application/json.");
@@ -97,25 +117,13 @@ internal static class EventsEndpoints
 
     private static async Task<IResult> HistoryAsync(string customer, long? after, int? limit, CustomerGrains grains)
     {
-        if (!Names.IsValidId(customer))
-        {
-            return Problems.InvalidCustomer();
-        }
-
         if (after < 0 || limit is < 1 or > MaxLimit)
         {
             return Problems.BadRequest("invalid-range", $"'after' must be >= 0 and 'limit' between 1 and {MaxLimit}.");
         }
 
-        try
-        {
-            var page = await grains.Get(customer).GetSince(after ?? 0, limit ?? DefaultLimit);
-            return new HistoryResult(customer, after ?? 0, page);
-        }
-        catch (Exception ex) when (ClusterFailure.Is(ex))
-        {
-            return Problems.Unavailable("History could not be read; retry.");
-        }
+        var page = await grains.Get(customer).GetSince(after ?? 0, limit ?? DefaultLimit);
+        return new HistoryResult(customer, after ?? 0, page);
     }
 
     /// <summary>Streams the page straight to the response so payloads are written raw, not re-serialized.</summary>

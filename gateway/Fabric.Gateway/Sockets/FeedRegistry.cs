@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Fabric.Contracts;
-using Fabric.Gateway.Ingest;
+using Fabric.Gateway.Customers;
+using Fabric.Gateway.Events;
+using Fabric.Gateway.Http;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Gateway.Sockets;

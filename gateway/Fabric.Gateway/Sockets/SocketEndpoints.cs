@@ -1,5 +1,7 @@
 using Fabric.Gateway.Api;
-using Fabric.Gateway.Ingest;
+using Fabric.Gateway.Customers;
+using Fabric.Gateway.Events;
+using Fabric.Gateway.Http;
 using Fabric.Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 

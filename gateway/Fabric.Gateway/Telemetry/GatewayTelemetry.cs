@@ -24,6 +24,8 @@ internal static class GatewayTelemetry
     private static readonly Meter Meter = new(Name);
 
     public static readonly Counter<long> Ingested = Meter.CreateCounter<long>("fabric.gateway.ingested", description: "Events acknowledged to producers.");
+    public static readonly Counter<long> Rejected = Meter.CreateCounter<long>("fabric.gateway.rejected", description: "Webhooks refused before verification, by reason.");
+    public static readonly Counter<long> SignatureFailures = Meter.CreateCounter<long>("fabric.gateway.signature_failures", description: "Webhooks whose signature check failed, by scheme and reason.");
     public static readonly Counter<long> Deliveries = Meter.CreateCounter<long>("fabric.gateway.deliveries", description: "Event frames queued to sockets.");
     public static readonly Counter<long> GapFills = Meter.CreateCounter<long>("fabric.gateway.gap_fills", description: "History reads made to fill a gap in pushes.");
     public static readonly Counter<long> SlowConsumers = Meter.CreateCounter<long>("fabric.gateway.slow_consumers", description: "Sockets closed because their send queue overflowed.");

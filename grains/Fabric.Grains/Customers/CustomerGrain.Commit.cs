@@ -99,7 +99,8 @@ internal sealed partial class CustomerGrain
         _broken = ex;
         foreach (var (_, done) in failed.Concat(_batch))
         {
-            done.TrySetException(new InvalidOperationException("The event could not be written to the customer's log; retry with the same idempotency key.", ex));
+            // No inner exception: it is logged here, and a driver's exception type (Redis) cannot cross to the gateway.
+            done.TrySetException(new LogUnavailableException("The event could not be written to the customer's log; retry with the same idempotency key."));
         }
 
         _batch.Clear();

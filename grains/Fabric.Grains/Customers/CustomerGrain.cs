@@ -77,7 +77,7 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
         using var activity = GrainsTelemetry.Source.StartActivity(GrainsTelemetry.AppendSpan);
         if (_broken is not null)
         {
-            throw new InvalidOperationException("The customer's log failed; this activation is being replaced.", _broken);
+            throw new LogUnavailableException("The customer's log failed; this activation is being replaced.");
         }
 
         var now = _time.GetUtcNow();

@@ -1,6 +1,7 @@
 using Fabric.Contracts;
 using Fabric.Grains.Customers;
 using Fabric.Grains.Log;
+using Fabric.Grains.Registry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -26,6 +27,10 @@ public static class FabricSiloBuilderExtensions
             .Bind(configuration.GetSection(CustomerOptions.SectionName))
             .ValidateOnStart();
         silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CustomerOptions>, CustomerOptionsValidator>());
+        silo.Services.AddOptions<RegistryOptions>()
+            .Bind(configuration.GetSection(RegistryOptions.SectionName))
+            .ValidateOnStart();
+        silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RegistryOptions>, RegistryOptionsValidator>());
         silo.Services.TryAddKeyedSingleton(FabricTime.Key, TimeProvider.System);
         silo.Services.TryAddSingleton<IEventLog, InMemoryEventLog>();
 

@@ -1,7 +1,9 @@
 using Fabric.Contracts;
+using Fabric.Gateway.Customers;
+using Fabric.Gateway.Http;
 using Fabric.Gateway.Telemetry;
 
-namespace Fabric.Gateway.Ingest;
+namespace Fabric.Gateway.Events;
 
 /// <summary>Hands a validated event to its customer's grain and shapes the 202 both ingest paths answer with.</summary>
 internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<EventIngestor> logger)

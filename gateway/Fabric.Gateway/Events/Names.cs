@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Fabric.Gateway.Ingest;
+namespace Fabric.Gateway.Events;
 
 /// <summary>What a customer id, source, event type, topic and idempotency key may look like.</summary>
 internal static class Names

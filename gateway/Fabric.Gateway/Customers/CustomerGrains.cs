@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Fabric.Contracts;
 
-namespace Fabric.Gateway.Ingest;
+namespace Fabric.Gateway.Customers;
 
 /// <summary>
 /// Customer grain references, reused. Orleans 10's <c>GetGrain&lt;T&gt;(string)</c> reads custom attributes by

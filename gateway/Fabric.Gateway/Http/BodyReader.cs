@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 
-namespace Fabric.Gateway.Ingest;
+namespace Fabric.Gateway.Http;
 
 /// <summary>Reads a request body up to a limit, so an oversized body is refused before it is buffered whole.</summary>
 internal static class BodyReader

@@ -1,0 +1,61 @@
+using Fabric.Contracts.Registry;
+using Fabric.Gateway.Auth;
+using Fabric.Gateway.Customers;
+using Fabric.Gateway.Events;
+using Microsoft.Extensions.Options;
+
+namespace Fabric.Gateway.Admin;
+
+/// <summary>
+/// Registers <c>Fabric:Seed</c> in embedded mode before the gateway serves (hosted services start in order, after the
+/// co-hosted silo). A seed that breaks the admin API's rules stops the start with the reason.
+/// </summary>
+internal sealed partial class RegistrySeeder(
+    IGrainFactory grains, SecretProtector protector, IOptions<SeedOptions> options, TimeProvider time, ILogger<RegistrySeeder> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (customer, seed) in options.Value.Customers)
+        {
+            if (!Names.IsValidId(customer))
+            {
+                throw new InvalidOperationException($"Fabric:Seed:Customers: '{customer}' is not a valid customer id.");
+            }
+
+            var registry = grains.GetGrain<ICustomerRegistryGrain>(customer);
+            await registry.Put(seed.Name);
+            foreach (var (name, source) in seed.Sources)
+            {
+                var body = new SourcePutRequest(source.Scheme, source.Secrets, source.ToleranceSeconds, source.Header, source.Algorithm, source.Encoding, source.Prefix);
+                if (!Names.IsValidId(name) || SourceRules.Check(body) is not null)
+                {
+                    throw new InvalidOperationException($"Fabric:Seed:Customers:{customer}:Sources:{name} is not a valid source (check its scheme and secrets).");
+                }
+
+                await registry.PutSource(new SourceConfig(
+                    name, source.Scheme!, [.. source.Secrets.Select(protector.Protect)], source.ToleranceSeconds,
+                    source.Header, source.Algorithm, source.Encoding, source.Prefix, time.GetUtcNow()));
+            }
+
+            foreach (var key in seed.Keys)
+            {
+                if (!ApiKeys.TryParse(key.Key, out var owner, out var id) || owner != customer || key.Scopes.Any(s => !ApiKeys.Scopes.Contains(s)))
+                {
+                    throw new InvalidOperationException($"A key of Fabric:Seed:Customers:{customer} is not fab~{customer}~key_<id>~<secret> with known scopes.");
+                }
+
+                await registry.AddKey(new ApiKeyRecord(id, key.Scopes, ApiKeys.Hash(key.Key), time.GetUtcNow()));
+            }
+
+            Log.Seeded(logger, customer, seed.Sources.Count, seed.Keys.Count);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static partial class Log
+    {
+        [LoggerMessage(800, LogLevel.Information, "Seeded customer {Customer} with {Sources} source(s) and {Keys} key(s)")]
+        public static partial void Seeded(ILogger logger, string customer, int sources, int keys);
+    }
+}

@@ -1,0 +1,42 @@
+using Fabric.Gateway.Events;
+using Fabric.Grains.Redis;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Fabric.Gateway.Customers;
+
+internal static class CustomerHostingExtensions
+{
+    /// <summary>
+    /// What every feature needs to reach a customer: grain references, the ingestor, the cached registry with its
+    /// change-feed poller, and Data Protection for sources' secrets — keys in Redis in distributed mode (so all
+    /// gateways share them), in memory in embedded mode (whose state is in memory too).
+    /// </summary>
+    public static WebApplicationBuilder AddFabricCustomers(this WebApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<CustomerGrains>();
+        builder.Services.AddSingleton<EventIngestor>();
+        builder.Services.AddOptions<CustomerDirectoryOptions>().BindConfiguration(CustomerDirectoryOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<CustomerDirectoryOptions>, CustomerDirectoryOptionsValidator>();
+        builder.Services.AddSingleton<CustomerDirectory>();
+        builder.Services.AddSingleton<SecretProtector>();
+        builder.Services.AddHostedService<RegistryChangesPoller>();
+
+        var protection = builder.Services.AddDataProtection().SetApplicationName("fabric");
+        if (FabricRedisHosting.IsDistributed(builder.Configuration))
+        {
+            var redis = FabricRedisHosting.ConnectionOptions(builder.Configuration);
+            var connection = new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(redis));
+            protection.PersistKeysToStackExchangeRedis(() => connection.Value.GetDatabase(), "fabric:data-protection-keys");
+        }
+        else
+        {
+            protection.UseEphemeralDataProtectionProvider();
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,41 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Fabric.Gateway.Http;
+
+/// <summary>Reads a small JSON request body into a record, with the same problems every endpoint gives for bad input.</summary>
+internal static class JsonRequest
+{
+    /// <summary>The admin API's bodies are small; anything larger is refused before it is parsed.</summary>
+    public const long MaxBytes = 64 * 1024;
+
+    /// <summary>The parsed body (default when the body is empty and <paramref name="optional"/>), or the problem to answer.</summary>
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, bool optional, CancellationToken cancellationToken)
+    {
+        var body = await BodyReader.ReadAsync(request, MaxBytes, cancellationToken);
+        if (body is null)
+        {
+            return (default, Problems.TooLarge(MaxBytes));
+        }
+
+        if (body.Length == 0 && optional)
+        {
+            return (default, null);
+        }
+
+        if (!Events.JsonBody.IsJsonMediaType(request.ContentType))
+        {
+            return (default, Problems.UnsupportedMediaType("The body must be application/json."));
+        }
+
+        try
+        {
+            var value = JsonSerializer.Deserialize(body, type);
+            return value is null ? (default, Problems.BadRequest("invalid-body", "The body must be a JSON object.")) : (value, null);
+        }
+        catch (JsonException)
+        {
+            return (default, Problems.BadRequest("invalid-json", "The body is not valid JSON of the expected shape."));
+        }
+    }
+}

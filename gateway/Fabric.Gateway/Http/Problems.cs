@@ -1,0 +1,44 @@
+using Fabric.Gateway.Events;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Fabric.Gateway.Http;
+
+/// <summary>
+/// The 4xx (and 503) answers of every endpoint, as problem+json with a stable <c>type</c> a client can switch on.
+/// Details name the rule that was broken, never the payload, a secret or an expected signature.
+/// </summary>
+internal static class Problems
+{
+    public const string TypeBase = "https://fabric.dev/problems/";
+
+    public static ProblemHttpResult BadRequest(string code, string detail) => Problem(StatusCodes.Status400BadRequest, code, "Bad request", detail);
+
+    public static ProblemHttpResult InvalidCustomer() => BadRequest("invalid-customer", "The customer id must be " + Names.IdRule + ".");
+
+    public static ProblemHttpResult InvalidSource() => BadRequest("invalid-source", "The source name must be " + Names.IdRule + ".");
+
+    public static ProblemHttpResult TooLarge(long limit) => Problem(StatusCodes.Status413PayloadTooLarge, "payload-too-large", "Payload too large", $"The body is larger than the limit of {limit} bytes.");
+
+    public static ProblemHttpResult UnsupportedMediaType(string detail) => Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type", detail);
+
+    public static ProblemHttpResult Unavailable(string detail) => Problem(StatusCodes.Status503ServiceUnavailable, "unavailable", "Service unavailable", detail);
+
+    /// <summary>The same answer for an unknown customer and an unknown source, so neither can be probed.</summary>
+    public static ProblemHttpResult UnknownSource() => Problem(StatusCodes.Status404NotFound, "unknown-source", "Unknown source", "No source of that name is configured for that customer.");
+
+    public static ProblemHttpResult UnknownCustomer() => Problem(StatusCodes.Status404NotFound, "unknown-customer", "Unknown customer", "No customer of that id is registered.");
+
+    public static ProblemHttpResult NotFound(string code, string detail) => Problem(StatusCodes.Status404NotFound, code, "Not found", detail);
+
+    public static ProblemHttpResult Unauthorized() => Problem(StatusCodes.Status401Unauthorized, "unauthorized", "Unauthorized", "A valid key is required: Authorization: Bearer <key>.");
+
+    public static ProblemHttpResult Forbidden() => Problem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden", "This key may not do that for this customer.");
+
+    /// <summary>A signature check failed: 401 with the scheme's problem code (missing-signature, invalid-signature, timestamp-out-of-tolerance).</summary>
+    public static ProblemHttpResult Signature(string code, string detail) => Problem(StatusCodes.Status401Unauthorized, code, "Signature check failed", detail);
+
+    public static ProblemHttpResult RateLimited(string detail) => Problem(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests", detail);
+
+    private static ProblemHttpResult Problem(int status, string code, string title, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title, type: TypeBase + code);
+}
