@@ -11,6 +11,7 @@ namespace Fabric.Contracts;
 /// <param name="Data">The payload exactly as received (always JSON today).</param>
 /// <param name="IdempotencyKey">The producer's idempotency key, if one was given.</param>
 /// <param name="TraceParent">W3C traceparent of the ingest span, so delivery can join the same trace.</param>
+/// <param name="CloudEvent">The CloudEvents context, when the event arrived as a CloudEvent.</param>
 [GenerateSerializer, Immutable, Alias("fabric.EventEnvelope")]
 public sealed record EventEnvelope(
     [property: Id(0)] string Id,
@@ -22,4 +23,5 @@ public sealed record EventEnvelope(
     [property: Id(6)] string ContentType,
     [property: Id(7)] byte[] Data,
     [property: Id(8)] string? IdempotencyKey,
-    [property: Id(9)] string? TraceParent);
+    [property: Id(9)] string? TraceParent,
+    [property: Id(10)] CloudEventAttributes? CloudEvent = null);

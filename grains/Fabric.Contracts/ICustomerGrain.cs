@@ -10,6 +10,13 @@ public interface ICustomerGrain : IGrainWithStringKey
     [Alias("Append")]
     Task<AppendResult> Append(IncomingEvent incoming);
 
+    /// <summary>
+    /// Accepts several events in one call: those accepted get consecutive seqs in the given order and share log
+    /// writes; each answer is at the same index as its event (repeats answer with the first event).
+    /// </summary>
+    [Alias("AppendBatch")]
+    Task<IReadOnlyList<AppendResult>> AppendBatch(IReadOnlyList<IncomingEvent> events);
+
     /// <summary>Returns up to <paramref name="max"/> retained events with seq greater than <paramref name="afterSeq"/>.</summary>
     [Alias("GetSince")]
     Task<EventPage> GetSince(long afterSeq, int max);

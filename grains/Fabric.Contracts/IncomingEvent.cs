@@ -7,6 +7,7 @@ namespace Fabric.Contracts;
 /// <param name="Data">Payload bytes, kept as received.</param>
 /// <param name="IdempotencyKey">Producer key; a repeat within the window returns the first event.</param>
 /// <param name="TraceParent">W3C traceparent of the ingest span.</param>
+/// <param name="CloudEvent">The CloudEvents context, when the event arrived as a CloudEvent.</param>
 [GenerateSerializer, Immutable, Alias("fabric.IncomingEvent")]
 public sealed record IncomingEvent(
     [property: Id(0)] string Source,
@@ -14,7 +15,8 @@ public sealed record IncomingEvent(
     [property: Id(2)] string ContentType,
     [property: Id(3)] byte[] Data,
     [property: Id(4)] string? IdempotencyKey,
-    [property: Id(5)] string? TraceParent);
+    [property: Id(5)] string? TraceParent,
+    [property: Id(6)] CloudEventAttributes? CloudEvent = null);
 
 /// <summary>The grain's answer to an append: where the event stands and whether it was a repeat.</summary>
 [GenerateSerializer, Immutable, Alias("fabric.AppendResult")]

@@ -22,9 +22,14 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
         if first ~= last + 1 then
           return redis.error_reply('FABRIC_SEQ expected ' .. (last + 1) .. ' got ' .. first)
         end
-        local n = (#ARGV - 1) / 2
+        local n = (#ARGV - 1) / 4
         for i = 0, n - 1 do
-          redis.call('XADD', KEYS[1], (first + i) .. '-0', 't', ARGV[2 + i * 2], 'e', ARGV[3 + i * 2])
+          local at = 2 + i * 4
+          redis.call('XADD', KEYS[1], (first + i) .. '-0', 't', ARGV[at], 'e', ARGV[at + 1])
+          if ARGV[at + 2] ~= '' then
+            redis.call('HSET', KEYS[3], ARGV[at + 2], ARGV[at + 3])
+            redis.call('ZADD', KEYS[4], ARGV[at], ARGV[at + 2])
+          end
         end
         redis.call('SET', KEYS[2], first + n - 1)
         return first + n - 1
@@ -58,9 +63,31 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
         return { first, last }
         """;
 
+    // Forgets keys by age, then by count, at most 1,000 per call so the script never holds Redis for long; the grain
+    // calls it about once a second while busy and on the retention sweep. ARGV[1] = cutoff (Unix ms), ARGV[2] = max keys.
+    private const string TrimKeysScript = """
+        local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[1], 'LIMIT', 0, 1000)
+        if #old > 0 then
+          redis.call('HDEL', KEYS[3], unpack(old))
+          redis.call('ZREM', KEYS[4], unpack(old))
+        end
+        local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[2])
+        if over > 0 then
+          local oldest = redis.call('ZRANGE', KEYS[4], 0, math.min(over, 1000) - 1)
+          redis.call('HDEL', KEYS[3], unpack(oldest))
+          redis.call('ZREM', KEYS[4], unpack(oldest))
+        end
+        return 0
+        """;
+
     private IDatabase Db => redis.GetDatabase();
 
-    private static RedisKey[] Keys(string customer) => [$"fabric:{{{customer}}}:log", $"fabric:{{{customer}}}:seq"];
+    /// <summary>
+    /// The log stream, the last seq, and the idempotency keys: a hash (<c>source \n key</c> → <c>id seq</c>) and a sorted
+    /// set of the same fields by time (Unix ms), so keys expire by age and count independently of event retention.
+    /// </summary>
+    private static RedisKey[] Keys(string customer) =>
+        [$"fabric:{{{customer}}}:log", $"fabric:{{{customer}}}:seq", $"fabric:{{{customer}}}:keys", $"fabric:{{{customer}}}:keytimes"];
 
     public async ValueTask<LogHead> ReadHeadAsync(string customer, CancellationToken cancellationToken = default) =>
         ToHead(await Guard(Db.ScriptEvaluateAsync(HeadScript, Keys(customer))));
@@ -73,12 +100,15 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
             return;
         }
 
-        var args = new RedisValue[1 + events.Count * 2];
+        var args = new RedisValue[1 + events.Count * 4];
         args[0] = events[0].Seq;
         for (var i = 0; i < events.Count; i++)
         {
-            args[1 + i * 2] = events[i].Time.ToUnixTimeMilliseconds();
-            args[2 + i * 2] = serializer.SerializeToArray(events[i]);
+            var e = events[i];
+            args[1 + i * 4] = e.Time.ToUnixTimeMilliseconds();
+            args[2 + i * 4] = serializer.SerializeToArray(e);
+            args[3 + i * 4] = e.IdempotencyKey is { } key ? KeyField(e.Source, key) : "";
+            args[4 + i * 4] = e.IdempotencyKey is null ? "" : $"{e.Id} {e.Seq}";
         }
 
         await Guard(Db.ScriptEvaluateAsync(AppendScript, Keys(customer), args));
@@ -109,6 +139,37 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
 
     public async ValueTask<LogHead> TrimAsync(string customer, int maxEvents, DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
         ToHead(await Guard(Db.ScriptEvaluateAsync(TrimScript, Keys(customer), [maxEvents, cutoff.ToUnixTimeMilliseconds()])));
+
+    public async ValueTask<IReadOnlyList<RememberedKey>> ReadKeysAsync(string customer, DateTimeOffset since, int max, CancellationToken cancellationToken = default)
+    {
+        var keys = Keys(customer);
+        var newest = await Guard(Db.SortedSetRangeByScoreWithScoresAsync(
+            keys[3], since.ToUnixTimeMilliseconds(), double.PositiveInfinity, Exclude.None, Order.Descending, 0, max));
+        var remembered = new List<RememberedKey>(newest.Length);
+        // Read in pages: a customer may have 100,000 keys, and one HMGET of them all would hold Redis' only thread.
+        foreach (var page in newest.Chunk(1000))
+        {
+            var values = await Guard(Db.HashGetAsync(keys[2], [.. page.Select(p => p.Element)]));
+            for (var i = 0; i < page.Length; i++)
+            {
+                var field = ((string)page[i].Element!).Split('\n', 2);
+                var value = ((string?)values[i])?.Split(' ', 2);
+                if (field.Length == 2 && value is [var id, var seqText] && long.TryParse(seqText, System.Globalization.CultureInfo.InvariantCulture, out var seq))
+                {
+                    remembered.Add(new RememberedKey(field[0], field[1], id, seq, DateTimeOffset.FromUnixTimeMilliseconds((long)page[i].Score)));
+                }
+            }
+        }
+
+        remembered.Reverse();
+        return remembered;
+    }
+
+    public async ValueTask TrimKeysAsync(string customer, DateTimeOffset cutoff, int maxKeys, CancellationToken cancellationToken = default) =>
+        await Guard(Db.ScriptEvaluateAsync(TrimKeysScript, Keys(customer), [cutoff.ToUnixTimeMilliseconds(), maxKeys]));
+
+    /// <summary>Sources and keys are printable ASCII without spaces, so a newline cannot occur in either.</summary>
+    private static string KeyField(string source, string key) => source + "\n" + key;
 
     /// <summary>
     /// Redis' own exceptions become <see cref="LogUnavailableException"/>: callers (the gateway among them, across

@@ -189,4 +189,40 @@ public sealed class CustomerGrainTests(ClusterFixture fixture)
         Assert.All(results, r => Assert.Equal((results[0].Id, 1L), (r.Id, r.Seq)));
         Assert.Single((await grain.GetSince(0, 100)).Events);
     }
+
+    [Fact]
+    public async Task A_batch_takes_consecutive_seqs_in_order_and_answers_repeats_with_the_first_event()
+    {
+        var grain = Grain(Events.NewCustomer());
+        var earlier = await grain.Append(Events.Make(key: "earlier"));
+
+        var results = await grain.AppendBatch([
+            Events.Make(key: "a"), Events.Make(key: "earlier"), Events.Make(), Events.Make(key: "a"), Events.Make(key: "b")]);
+
+        Assert.Equal([2L, 1, 3, 2, 4], results.Select(r => r.Seq));
+        Assert.Equal([false, true, false, true, false], results.Select(r => r.Duplicate));
+        Assert.Equal(earlier.Id, results[1].Id);
+        Assert.Equal(results[0].Id, results[3].Id);
+        Assert.Equal([1L, 2, 3, 4], (await grain.GetSince(0, 100)).Events.Select(e => e.Seq));
+    }
+
+    [Fact]
+    public async Task A_key_outlives_its_event_retention_and_a_reactivation_within_the_window()
+    {
+        var customer = Events.NewCustomer();
+        var grain = Grain(customer);
+        var first = await grain.Append(Events.Make(key: "stripe-retry"));
+        // The keyed event leaves retention (pushed out by count); its key must not leave with it.
+        for (var i = 0; i < ClusterFixture.RetentionMaxEvents; i++)
+        {
+            await grain.Append(Events.Make());
+        }
+
+        Assert.False((await grain.GetSince(0, 1)).Complete);
+        await fixture.Cluster.DeactivateAsync(grain);
+
+        var retry = await grain.Append(Events.Make(key: "stripe-retry"));
+        Assert.True(retry.Duplicate);
+        Assert.Equal((first.Id, first.Seq), (retry.Id, retry.Seq));
+    }
 }

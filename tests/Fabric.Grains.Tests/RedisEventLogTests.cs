@@ -93,6 +93,24 @@ public sealed class RedisEventLogTests : IAsyncLifetime
         Assert.Equal(new long[] { 16 }, (await _log.ReadAsync(customer, 0, 10)).Select(e => e.Seq));
     }
 
+    [Fact]
+    public async Task Keys_are_kept_with_their_events_read_back_newest_first_bounded_and_outlive_the_events()
+    {
+        var customer = Events.NewCustomer();
+        var old = DateTimeOffset.UtcNow.AddHours(-2);
+        await _log.AppendAsync(customer, [.. Enumerable.Range(1, 3).Select(i => Envelope(customer, i, old)), .. Enumerable.Range(4, 3).Select(i => Envelope(customer, i))]);
+        await _log.TrimAsync(customer, 1, DateTimeOffset.UtcNow.AddHours(-1));
+
+        var all = await _log.ReadKeysAsync(customer, DateTimeOffset.UtcNow.AddHours(-3), 100);
+        Assert.Equal(["k1", "k2", "k3", "k4", "k5", "k6"], all.Select(k => k.Key));
+        Assert.Equal(("evt_2", 2L, "test"), (all[1].EventId, all[1].Seq, all[1].Source));
+        Assert.Equal(["k5", "k6"], (await _log.ReadKeysAsync(customer, DateTimeOffset.UtcNow.AddHours(-3), 2)).Select(k => k.Key));
+        Assert.Equal(["k4", "k5", "k6"], (await _log.ReadKeysAsync(customer, DateTimeOffset.UtcNow.AddHours(-1), 100)).Select(k => k.Key));
+
+        await _log.TrimKeysAsync(customer, DateTimeOffset.UtcNow.AddHours(-1), 2);
+        Assert.Equal(["k5", "k6"], (await _log.ReadKeysAsync(customer, DateTimeOffset.UtcNow.AddHours(-3), 100)).Select(k => k.Key));
+    }
+
     private static EventEnvelope Envelope(string customer, long seq, DateTimeOffset? time = null) => new(
         $"evt_{seq}", seq, customer, "test", "test.event", time ?? DateTimeOffset.UtcNow, "application/json",
         System.Text.Encoding.UTF8.GetBytes($"{{\"n\":{seq}}}"), $"k{seq}", null);

@@ -13,6 +13,7 @@ namespace Fabric.Gateway.Api;
 // Strict numbers: "since": "42" is an invalid frame, not a seq.
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(IngestResponse))]
+[JsonSerializable(typeof(BatchResponse))]
 [JsonSerializable(typeof(CustomerPutRequest))]
 [JsonSerializable(typeof(CustomerView))]
 [JsonSerializable(typeof(CustomerList))]

@@ -31,6 +31,31 @@ internal static class EventJson
             writer.WriteString("key"u8, e.IdempotencyKey);
         }
 
+        if (e.CloudEvent is { } ce)
+        {
+            writer.WriteStartObject("ce"u8);
+            writer.WriteString("specversion"u8, ce.SpecVersion);
+            writer.WriteString("id"u8, ce.Id);
+            writer.WriteString("source"u8, ce.Source);
+            writer.WriteString("type"u8, e.Type);
+            if (ce.Subject is not null)
+            {
+                writer.WriteString("subject"u8, ce.Subject);
+            }
+
+            if (ce.Time is { } time)
+            {
+                writer.WriteString("time"u8, time);
+            }
+
+            if (ce.DataSchema is not null)
+            {
+                writer.WriteString("dataschema"u8, ce.DataSchema);
+            }
+
+            writer.WriteEndObject();
+        }
+
         writer.WritePropertyName("data"u8);
         if (JsonBody.IsJsonMediaType(e.ContentType))
         {

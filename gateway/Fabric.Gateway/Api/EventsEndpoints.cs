@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Fabric.Contracts;
 using Fabric.Gateway.Auth;
@@ -12,8 +11,8 @@ namespace Fabric.Gateway.Api;
 
 internal static class EventsEndpoints
 {
-    /// <summary>The source recorded for events published through the API.</summary>
-    public const string ApiSource = "api";
+    /// <summary>Most events in one batch publish (the body limit applies too).</summary>
+    public const int MaxBatchEvents = 1000;
 
     private const int DefaultLimit = 100;
     private const int MaxLimit = 1000;
@@ -29,6 +28,7 @@ internal static class EventsEndpoints
             .WithTags("Events")
             .DisableAntiforgery();
         group.MapPost("/", PublishAsync).RequireAuthorization(FabricClaims.PublishPolicy);
+        group.MapPost("/batch", PublishBatchAsync).RequireAuthorization(FabricClaims.PublishPolicy);
         group.MapGet("/", HistoryAsync).RequireAuthorization(FabricClaims.HistoryPolicy);
         return group;
     }
@@ -64,54 +64,68 @@ internal static class EventsEndpoints
             return Problems.TooLarge(limit);
         }
 
-        JsonDocument document;
-        try
+        if (PublishedEvent.TryParse(body, out var document) is { } invalid)
         {
-            // Invalid UTF-8 inside strings would pass the parser and break every socket frame the event is written to.
-            if (!System.Text.Unicode.Utf8.IsValid(body))
-            {
-                return Problems.BadRequest("invalid-json", "The body is not valid UTF-8 JSON.");
-            }
-
-            document = JsonDocument.Parse(body);
-        }
-        catch (JsonException)
-        {
-            return Problems.BadRequest("invalid-json", "The body is not a valid JSON document.");
+            return invalid;
         }
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            if (PublishedEvent.TryRead(document!.RootElement, out var incoming) is { } problem)
             {
-                return Problems.BadRequest("invalid-body", "The body must be an object: {\"type\": \"...\", \"data\": ..., \"id\": \"optional key\"}.");
+                return problem;
             }
 
-            if (!root.TryGetProperty("type"u8, out var typeElement) || typeElement.ValueKind != JsonValueKind.String
-                || typeElement.GetString() is not { } type || !Names.IsValidType(type))
+            return await ingestor.IngestAsync(customer, incoming!);
+        }
+    }
+
+    /// <summary>
+    /// <c>POST …/events/batch</c> with <c>{"events": [...]}</c>: every valid event appended in one grain call with
+    /// consecutive seqs; one result per event, in request order, an error for each invalid one (nothing of it stored).
+    /// </summary>
+    private static async Task<IResult> PublishBatchAsync(
+        string customer, HttpRequest request, EventIngestor ingestor, IOptions<WebhookOptions> options, CancellationToken cancellationToken)
+    {
+        if (!JsonBody.IsJsonMediaType(request.ContentType))
+        {
+            return Problems.UnsupportedMediaType("Publish bodies must be application/json.");
+        }
+
+        var limit = options.Value.MaxBodyBytes;
+        var body = await BodyReader.ReadAsync(request, limit, cancellationToken);
+        if (body is null)
+        {
+            return Problems.TooLarge(limit);
+        }
+
+        if (PublishedEvent.TryParse(body, out var document) is { } invalid)
+        {
+            return invalid;
+        }
+
+        using (document)
+        {
+            var root = document!.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("events"u8, out var events) || events.ValueKind != JsonValueKind.Array)
             {
-                return Problems.BadRequest("invalid-type", "\"type\" is required: 1-200 printable ASCII characters without spaces or '*'.");
+                return Problems.BadRequest("invalid-body", "The body must be {\"events\": [{\"type\": ..., \"data\": ..., \"id\": ...}, ...]}.");
             }
 
-            if (!root.TryGetProperty("data"u8, out var data))
+            var count = events.GetArrayLength();
+            if (count is 0 or > MaxBatchEvents)
             {
-                return Problems.BadRequest("missing-data", "\"data\" is required (any JSON value).");
+                return Problems.BadRequest("invalid-batch-size", $"A batch holds 1 to {MaxBatchEvents} events.");
             }
 
-            string? key = null;
-            if (root.TryGetProperty("id"u8, out var id) && id.ValueKind != JsonValueKind.Null)
+            var items = new List<BatchItem>(count);
+            foreach (var element in events.EnumerateArray())
             {
-                key = id.ValueKind == JsonValueKind.String ? id.GetString() : null;
-                if (!Names.IsValidKey(key))
-                {
-                    return Problems.BadRequest("invalid-idempotency-key", "\"id\" must be 1-256 printable ASCII characters without spaces.");
-                }
+                var problem = PublishedEvent.TryRead(element, out var incoming);
+                items.Add(new BatchItem(incoming, problem));
             }
 
-            var payload = JsonMarshal.GetRawUtf8Value(data).ToArray();
-            var incoming = new IncomingEvent(ApiSource, type, "application/json", payload, key, TraceParent: null);
-            return await ingestor.IngestAsync(customer, incoming);
+            return await ingestor.IngestBatchAsync(customer, items);
         }
     }
 

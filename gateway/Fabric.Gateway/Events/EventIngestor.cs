@@ -31,6 +31,40 @@ internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<Event
         return TypedResults.Accepted((string?)null, new IngestResponse(result.Id, result.Seq, result.Duplicate));
     }
 
+    /// <summary>Appends a batch's valid events in one grain call; refused ones keep their place with their problem.</summary>
+    public async Task<IResult> IngestBatchAsync(string customer, IReadOnlyList<BatchItem> items, int acceptedStatus = StatusCodes.Status202Accepted)
+    {
+        using var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.IngestSpan);
+        activity?.SetTag(GatewayTelemetry.CustomerTag, customer);
+        activity?.SetTag("fabric.batch", items.Count);
+        var traceParent = activity?.Id ?? System.Diagnostics.Activity.Current?.Id;
+        var valid = items.Where(i => i.Event is not null).Select(i => i.Event! with { TraceParent = traceParent }).ToList();
+        IReadOnlyList<AppendResult> appended = [];
+        if (valid.Count > 0)
+        {
+            try
+            {
+                appended = await grains.Get(customer).AppendBatch(valid);
+            }
+            catch (Exception ex) when (ClusterFailure.Is(ex))
+            {
+                Log.AppendFailed(logger, ex, customer);
+                return Problems.Unavailable("The batch could not be confirmed as stored; retry it with the same idempotency keys.");
+            }
+        }
+
+        var results = new List<BatchResult>(items.Count);
+        var next = 0;
+        foreach (var item in items)
+        {
+            results.Add(item.Event is null ? BatchResult.From(item.Problem!) : BatchResult.From(appended[next++]));
+        }
+
+        GatewayTelemetry.Ingested.Add(appended.Count(r => !r.Duplicate), new KeyValuePair<string, object?>("duplicate", false));
+        GatewayTelemetry.Ingested.Add(appended.Count(r => r.Duplicate), new KeyValuePair<string, object?>("duplicate", true));
+        return TypedResults.Json(new BatchResponse(results), Api.ApiJsonContext.Default.BatchResponse, statusCode: acceptedStatus);
+    }
+
     private static partial class Log
     {
         [LoggerMessage(100, LogLevel.Warning, "Append for customer {Customer} failed")]

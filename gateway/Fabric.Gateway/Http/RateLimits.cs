@@ -16,6 +16,7 @@ internal static class RateLimits
     public static WebApplicationBuilder AddFabricRateLimits(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(SectionName).Get<RateLimitOptions>() ?? new RateLimitOptions();
+        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(SectionName);
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.AddPolicy(PerCustomer, context =>

@@ -26,7 +26,31 @@ internal static class WebhookEndpoints
             .WithTags("Webhooks")
             .DisableAntiforgery();
         group.MapPost("/{customer}/{source}", ReceiveAsync);
+        group.MapMethods("/{customer}/{source}", [HttpMethods.Options], HandshakeAsync);
         return group;
+    }
+
+    /// <summary>
+    /// The CloudEvents webhook validation handshake: a sender asks with <c>OPTIONS</c> and <c>WebHook-Request-Origin</c>
+    /// whether it may deliver here; a configured source says yes, with the customer's rate in requests per minute.
+    /// </summary>
+    private static async Task<IResult> HandshakeAsync(string customer, string source, HttpContext context, CustomerDirectory directory)
+    {
+        if (!Names.IsValidId(source) || (await directory.GetAsync(customer))?.Source(source) is null)
+        {
+            return Problems.UnknownSource();
+        }
+
+        var response = context.Response;
+        response.Headers.Allow = "POST, OPTIONS";
+        if (context.Request.Headers["WebHook-Request-Origin"].ToString() is { Length: > 0 } origin)
+        {
+            response.Headers["WebHook-Allowed-Origin"] = origin;
+            var rate = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value.PermitsPerSecond;
+            response.Headers["WebHook-Allowed-Rate"] = rate <= 0 ? "*" : (rate * 60L).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return TypedResults.Ok();
     }
 
     private static async Task<IResult> ReceiveAsync(
@@ -65,6 +89,16 @@ internal static class WebhookEndpoints
         {
             GatewayTelemetry.SignatureFailures.Add(1, new KeyValuePair<string, object?>("scheme", scheme.Name), new KeyValuePair<string, object?>("reason", verification.Problem));
             return Problems.Signature(verification.Problem!, verification.Detail!);
+        }
+
+        switch (CloudEventsIn.Detect(request))
+        {
+            case CloudEventsIn.Mode.Structured:
+                return CloudEventsIn.TryStructured(body, source, out var structured) is { } bad ? bad : await ingestor.IngestAsync(customer, structured!);
+            case CloudEventsIn.Mode.Binary:
+                return CloudEventsIn.TryBinary(request.Headers, body, request.ContentType, source, out var binary) is { } wrong ? wrong : await ingestor.IngestAsync(customer, binary!);
+            case CloudEventsIn.Mode.Batch:
+                return CloudEventsIn.TryBatch(body, source, Api.EventsEndpoints.MaxBatchEvents, out var items) is { } invalid ? invalid : await ingestor.IngestBatchAsync(customer, items);
         }
 
         if (!JsonBody.TryInspect(body, out BodyFacts facts))

@@ -16,7 +16,7 @@ internal sealed partial class CustomerGrain
     private Exception? _broken;
     private DateTimeOffset _lastTrim;
 
-    private Task<AppendResult> CommitAsync(EventEnvelope envelope)
+    private Task<AppendResult> CommitAsync(EventEnvelope envelope, bool startWriting)
     {
         var done = new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         _batch.Add((envelope, done));
@@ -25,13 +25,21 @@ internal sealed partial class CustomerGrain
             _inFlightKeys[(envelope.Source, key)] = done.Task;
         }
 
-        if (!_writing)
+        if (startWriting)
+        {
+            StartWriting();
+        }
+
+        return done.Task;
+    }
+
+    private void StartWriting()
+    {
+        if (!_writing && _batch.Count > 0)
         {
             // Runs on this activation's scheduler and interleaves at its awaits (the grain is reentrant).
             _ = WriteLoopAsync();
         }
-
-        return done.Task;
     }
 
     private async Task WriteLoopAsync()

@@ -64,7 +64,7 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
         _head = await _log.ReadHeadAsync(Customer, cancellationToken);
         _assignedSeq = _head.LastSeq;
         _lastTrim = _time.GetUtcNow();
-        await RebuildIdempotencyWindowAsync(cancellationToken);
+        await RestoreIdempotencyWindowAsync(cancellationToken);
         await KeepRetentionSweepAsync();
         // Interleaving: a push need not wait behind an append that is awaiting its log write.
         _pushTimer = this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = true });
@@ -75,27 +75,54 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
     {
         ArgumentNullException.ThrowIfNull(incoming);
         using var activity = GrainsTelemetry.Source.StartActivity(GrainsTelemetry.AppendSpan);
-        if (_broken is not null)
+        var result = await Admit(incoming, _time.GetUtcNow(), startWriting: true);
+        activity?.SetTag("fabric.seq", result.Seq);
+        activity?.SetTag("fabric.duplicate", result.Duplicate);
+        return result;
+    }
+
+    public async Task<IReadOnlyList<AppendResult>> AppendBatch(IReadOnlyList<IncomingEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        using var activity = GrainsTelemetry.Source.StartActivity(GrainsTelemetry.AppendSpan);
+        activity?.SetTag("fabric.batch", events.Count);
+        var now = _time.GetUtcNow();
+        // All admitted in this one turn, before any write starts: consecutive seqs, and one log write for the lot
+        // (up to AppendBatchMax).
+        var pending = new Task<AppendResult>[events.Count];
+        for (var i = 0; i < events.Count; i++)
         {
-            throw new LogUnavailableException("The customer's log failed; this activation is being replaced.");
+            pending[i] = Admit(events[i], now, startWriting: false);
         }
 
-        var now = _time.GetUtcNow();
+        StartWriting();
+        return await Task.WhenAll(pending);
+    }
+
+    /// <summary>
+    /// Synchronously decides an event's fate: a repeat of a kept or in-flight key answers with the first event; a new
+    /// event takes the next seq and joins the batch. The returned task completes once the event is kept.
+    /// </summary>
+    private Task<AppendResult> Admit(IncomingEvent incoming, DateTimeOffset now, bool startWriting)
+    {
+        if (_broken is not null)
+        {
+            return Task.FromException<AppendResult>(new LogUnavailableException("The customer's log failed; this activation is being replaced."));
+        }
+
         if (incoming.IdempotencyKey is { } key)
         {
             if (_idempotency.TryGet(incoming.Source, key, now, out var first))
             {
                 GrainsTelemetry.Duplicates.Add(1);
-                activity?.SetTag("fabric.duplicate", true);
-                return first;
+                return Task.FromResult(first);
             }
 
             if (_inFlightKeys.TryGetValue((incoming.Source, key), out var pending))
             {
                 // The same key is being written right now: answer with that event once it is kept.
                 GrainsTelemetry.Duplicates.Add(1);
-                activity?.SetTag("fabric.duplicate", true);
-                return (await pending) with { Duplicate = true };
+                return AsDuplicateAsync(pending);
             }
         }
 
@@ -109,13 +136,14 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
             ContentType: incoming.ContentType,
             Data: incoming.Data,
             IdempotencyKey: incoming.IdempotencyKey,
-            TraceParent: incoming.TraceParent ?? Activity.Current?.Id);
+            TraceParent: incoming.TraceParent ?? Activity.Current?.Id,
+            CloudEvent: incoming.CloudEvent);
 
         // Kept first, acknowledged after: the answer waits for the log write that carries this event.
-        var result = await CommitAsync(envelope);
-        activity?.SetTag("fabric.seq", result.Seq);
-        return result;
+        return CommitAsync(envelope, startWriting);
     }
+
+    private static async Task<AppendResult> AsDuplicateAsync(Task<AppendResult> first) => (await first) with { Duplicate = true };
 
     public async Task<EventPage> GetSince(long afterSeq, int max)
     {
@@ -169,6 +197,7 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
         try
         {
             var head = await _log.TrimAsync(Customer, _options.RetentionMaxEvents, now - _options.RetentionMaxAge);
+            await _log.TrimKeysAsync(Customer, now - _options.IdempotencyWindow, _options.IdempotencyMaxKeys);
             // A write may have committed while the trim was on its way (the grain is reentrant): seqs only grow.
             _head = new LogHead(Math.Max(_head.FirstRetainedSeq, head.FirstRetainedSeq), Math.Max(_head.LastSeq, head.LastSeq));
         }
@@ -178,23 +207,17 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
         }
     }
 
-    private async Task RebuildIdempotencyWindowAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The keys come from the log's own key store, not from retained events: a Stripe retry three days later must
+    /// still find its first delivery after the event itself has aged out, a reactivation, or (in distributed mode) the
+    /// loss of the silo.
+    /// </summary>
+    private async Task RestoreIdempotencyWindowAsync(CancellationToken cancellationToken)
     {
-        var after = _head.FirstRetainedSeq - 1;
-        while (after < _head.LastSeq)
+        var now = _time.GetUtcNow();
+        foreach (var remembered in await _log.ReadKeysAsync(Customer, now - _options.IdempotencyWindow, _options.IdempotencyMaxKeys, cancellationToken))
         {
-            var page = await _log.ReadAsync(Customer, after, _options.PageMax, cancellationToken);
-            if (page.Count == 0)
-            {
-                break;
-            }
-
-            foreach (var e in page)
-            {
-                _idempotency.Remember(e);
-            }
-
-            after = page[^1].Seq;
+            _idempotency.Remember(remembered);
         }
     }
 

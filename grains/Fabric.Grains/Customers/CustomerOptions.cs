@@ -16,15 +16,20 @@ public sealed class CustomerOptions
     public TimeSpan RetentionMaxAge { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>
-    /// How long a repeated idempotency key returns the first event instead of a new one. Default 24 hours (Stripe's
-    /// idempotency window). A grain that reactivates rebuilds the window from retained events only.
+    /// How long a repeated idempotency key returns the first event instead of a new one. Default 72 hours: Stripe
+    /// retries a delivery for three days. Keys are kept by the log beside the events (not rebuilt from them), so the
+    /// window outlives event retention, reactivation and, in distributed mode, the loss of a silo.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
-    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(24);
+    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(72);
 
-    /// <summary>Most idempotency keys remembered per customer; the oldest go first. Default 10,000.</summary>
+    /// <summary>
+    /// Most idempotency keys remembered per customer; the oldest go first. Default 100,000 — about 30 MB of grain
+    /// memory for a customer at the bound (≈ 300 bytes a key with a 40-character key), and as much again in Redis.
+    /// A customer sending more keys than that within the window is de-duplicated over its newest 100,000.
+    /// </summary>
     [Range(1, 10_000_000)]
-    public int IdempotencyMaxKeys { get; set; } = 10_000;
+    public int IdempotencyMaxKeys { get; set; } = 100_000;
 
     /// <summary>
     /// A gateway observer not renewed for this long is dropped. Default 90 seconds: three missed 30-second renewals.

@@ -1,4 +1,5 @@
 using Fabric.Contracts;
+using Fabric.Grains.Log;
 
 namespace Fabric.Grains.Customers;
 
@@ -28,16 +29,27 @@ internal sealed class IdempotencyWindow(TimeSpan window, int maxKeys)
 
     public void Remember(EventEnvelope e)
     {
-        if (e.IdempotencyKey is null || !_seen.TryAdd((e.Source, e.IdempotencyKey), new AppendResult(e.Id, e.Seq, false)))
+        if (e.IdempotencyKey is { } key)
+        {
+            Remember(e.Source, key, new AppendResult(e.Id, e.Seq, false), e.Time);
+        }
+    }
+
+    public void Remember(RememberedKey remembered) =>
+        Remember(remembered.Source, remembered.Key, new AppendResult(remembered.EventId, remembered.Seq, false), remembered.Time);
+
+    private void Remember(string source, string key, AppendResult result, DateTimeOffset time)
+    {
+        if (!_seen.TryAdd((source, key), result))
         {
             return;
         }
 
-        _order.Enqueue((e.Source, e.IdempotencyKey, e.Time));
+        _order.Enqueue((source, key, time));
         while (_order.Count > maxKeys)
         {
-            var (source, key, _) = _order.Dequeue();
-            _seen.Remove((source, key));
+            var (oldSource, oldKey, _) = _order.Dequeue();
+            _seen.Remove((oldSource, oldKey));
         }
     }
 

@@ -19,7 +19,19 @@ public interface IEventLog
 
     /// <summary>Drops events beyond <paramref name="maxEvents"/> or older than <paramref name="cutoff"/>; returns the new head.</summary>
     ValueTask<LogHead> TrimAsync(string customer, int maxEvents, DateTimeOffset cutoff, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The idempotency keys of appended events (each is kept by the same write as its event, and outlives the event's
+    /// retention): the newest <paramref name="max"/> not older than <paramref name="since"/>, oldest first.
+    /// </summary>
+    ValueTask<IReadOnlyList<RememberedKey>> ReadKeysAsync(string customer, DateTimeOffset since, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>Forgets keys older than <paramref name="cutoff"/> and all but the newest <paramref name="maxKeys"/>.</summary>
+    ValueTask TrimKeysAsync(string customer, DateTimeOffset cutoff, int maxKeys, CancellationToken cancellationToken = default);
 }
+
+/// <summary>An idempotency key and the event it first named.</summary>
+public sealed record RememberedKey(string Source, string Key, string EventId, long Seq, DateTimeOffset Time);
 
 /// <summary>The retained range of a customer's log: seqs <c>FirstRetainedSeq..LastSeq</c> (empty when first &gt; last).</summary>
 public readonly record struct LogHead(long FirstRetainedSeq, long LastSeq)

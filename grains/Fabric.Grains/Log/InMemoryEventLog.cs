@@ -25,6 +25,19 @@ public sealed class InMemoryEventLog : IEventLog
     public ValueTask<LogHead> TrimAsync(string customer, int maxEvents, DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(_logs.TryGetValue(customer, out var log) ? log.Trim(maxEvents, cutoff) : LogHead.Empty);
 
+    public ValueTask<IReadOnlyList<RememberedKey>> ReadKeysAsync(string customer, DateTimeOffset since, int max, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_logs.TryGetValue(customer, out var log) ? log.ReadKeys(since, max) : (IReadOnlyList<RememberedKey>)[]);
+
+    public ValueTask TrimKeysAsync(string customer, DateTimeOffset cutoff, int maxKeys, CancellationToken cancellationToken = default)
+    {
+        if (_logs.TryGetValue(customer, out var log))
+        {
+            log.TrimKeys(cutoff, maxKeys);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
     /// <summary>
     /// Events live in a list with a moving head: seqs are contiguous, so seq N sits at <c>_head + N - first</c>.
     /// The lock is uncontended in practice (one grain activation writes) but reads come from any thread.
@@ -36,6 +49,9 @@ public sealed class InMemoryEventLog : IEventLog
         private int _head;
         private long _firstSeq = 1;
         private long _lastSeq;
+
+        // Keys in append order, which is time order: expiry and the count bound both drop from the front.
+        private readonly Queue<RememberedKey> _keys = new();
 
         public LogHead Head
         {
@@ -60,6 +76,10 @@ public sealed class InMemoryEventLog : IEventLog
 
                     _items.Add(e);
                     _lastSeq = e.Seq;
+                    if (e.IdempotencyKey is { } key)
+                    {
+                        _keys.Enqueue(new RememberedKey(e.Source, key, e.Id, e.Seq, e.Time));
+                    }
                 }
             }
         }
@@ -77,6 +97,25 @@ public sealed class InMemoryEventLog : IEventLog
                 var start = _head + (int)(from - _firstSeq);
                 var count = (int)Math.Min(max, _items.Count - start);
                 return _items.GetRange(start, count);
+            }
+        }
+
+        public List<RememberedKey> ReadKeys(DateTimeOffset since, int max)
+        {
+            lock (_lock)
+            {
+                return [.. _keys.Where(k => k.Time >= since).TakeLast(max)];
+            }
+        }
+
+        public void TrimKeys(DateTimeOffset cutoff, int maxKeys)
+        {
+            lock (_lock)
+            {
+                while (_keys.TryPeek(out var oldest) && (oldest.Time < cutoff || _keys.Count > maxKeys))
+                {
+                    _keys.Dequeue();
+                }
             }
         }
 
