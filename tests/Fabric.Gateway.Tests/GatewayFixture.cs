@@ -36,10 +36,24 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _app = Program.Create([], builder =>
+        _app = await StartGatewayAsync([]);
+        BaseAddress = new Uri(_app.Urls.First());
+        Http = new HttpClient { BaseAddress = BaseAddress };
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
+    }
+
+    /// <summary>Starts a gateway like this fixture's, with <paramref name="overrides"/> on top of its settings.</summary>
+    public static async Task<WebApplication> StartGatewayAsync(Dictionary<string, string?> overrides, Action<WebApplicationBuilder>? configure = null)
+    {
+        var app = Program.Create([], builder =>
         {
+            configure?.Invoke(builder);
             builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            if (configure is null)
+            {
+                builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            }
+
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Fabric:Embedded:SiloPort"] = FreePort(),
@@ -53,11 +67,10 @@ public sealed class GatewayFixture : IAsyncLifetime
                 // Short, so a test can watch a lost registration come back within a few seconds.
                 ["Fabric:Sockets:RenewInterval"] = "00:00:01",
             });
+            builder.Configuration.AddInMemoryCollection(overrides);
         });
-        await _app.StartAsync();
-        BaseAddress = new Uri(_app.Urls.First());
-        Http = new HttpClient { BaseAddress = BaseAddress };
-        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
+        await app.StartAsync();
+        return app;
     }
 
     public async Task DisposeAsync()

@@ -24,6 +24,7 @@ internal static class AdminEndpoints
             .RequireAuthorization(FabricClaims.AdminPolicy)
             .ValidateCustomerId()
             .MapClusterFailures()
+            .AddEndpointFilter(ForgetCachedCustomer)
             .WithTags("Admin")
             .DisableAntiforgery();
         group.MapGet("/customers", ListAsync);
@@ -34,6 +35,22 @@ internal static class AdminEndpoints
         group.MapPost("/customers/{customer}/keys", CreateKeyAsync);
         group.MapDelete("/customers/{customer}/keys/{id}", DeleteKeyAsync);
         return group;
+    }
+
+    /// <summary>
+    /// After any change, this gateway drops its cached copy at once, so its own next request sees the change (other
+    /// gateways see it at their next change-feed poll).
+    /// </summary>
+    private static async ValueTask<object?> ForgetCachedCustomer(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var result = await next(context);
+        var http = context.HttpContext;
+        if (!HttpMethods.IsGet(http.Request.Method) && http.GetRouteValue("customer") is string customer)
+        {
+            http.RequestServices.GetRequiredService<CustomerDirectory>().Invalidate(customer);
+        }
+
+        return result;
     }
 
     private static async Task<Results<Ok<CustomerList>, ProblemHttpResult>> ListAsync(string? after, int? limit, IGrainFactory grains)

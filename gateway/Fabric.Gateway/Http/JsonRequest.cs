@@ -28,6 +28,12 @@ internal static class JsonRequest
             return (default, Problems.UnsupportedMediaType("The body must be application/json."));
         }
 
+        // The serializer skips unknown properties without checking their UTF-8; the rule is the same as for events.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return (default, Problems.BadRequest("invalid-json", "The body is not valid UTF-8 JSON."));
+        }
+
         try
         {
             var value = JsonSerializer.Deserialize(body, type);

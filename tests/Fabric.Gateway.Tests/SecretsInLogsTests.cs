@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using Fabric.Gateway.Tests.Webhooks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+
+namespace Fabric.Gateway.Tests;
+
+/// <summary>
+/// Every log line at every level, captured while secrets, keys and payloads go through the gateway the right way and
+/// the wrong way: none of them ever appears in a message or an exception.
+/// </summary>
+public sealed class SecretsInLogsTests : IAsyncLifetime
+{
+    private const string Secret = "whsec_NeverLogThisSecret0123456789ab";
+    private const string PayloadMarker = "payload-marker-7f3a";
+    private readonly CapturingLoggerProvider _logs = new();
+    private WebApplication _app = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _app = await GatewayFixture.StartGatewayAsync([], builder =>
+        {
+            builder.Logging.ClearProviders().AddProvider(_logs).SetMinimumLevel(LogLevel.Trace);
+        });
+        _http = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
+        _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", GatewayFixture.AdminKey);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task No_secret_key_token_or_payload_is_ever_logged()
+    {
+        var customer = GatewayFixture.NewCustomerId();
+        (await _http.PutAsync($"/v1/admin/customers/{customer}", null)).EnsureSuccessStatusCode();
+        var source = new StringContent($$"""{"scheme":"stripe","secrets":["{{Secret}}"]}""", Encoding.UTF8, "application/json");
+        (await _http.PutAsync($"/v1/admin/customers/{customer}/sources/stripe", source)).EnsureSuccessStatusCode();
+        var created = await _http.PostAsync($"/v1/admin/customers/{customer}/keys", new StringContent("""{"scopes":["publish"]}""", Encoding.UTF8, "application/json"));
+        var key = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("key").GetString()!;
+
+        var body = $$"""{"id":"evt_log_1","type":"charge.succeeded","note":"{{PayloadMarker}}"}""";
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var signed = (await Signers.SignAsync(new { scheme = "stripe", secret = Secret, body, timestamp = now }))[0];
+        Assert.Equal(HttpStatusCode.Accepted, (await WebhookRequests.SendAsync(_http, $"/v1/webhooks/{customer}/stripe", signed)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await WebhookRequests.SendAsync(_http, $"/v1/webhooks/{customer}/stripe", signed with { Body = body + " " })).StatusCode);
+
+        using var publish = new HttpRequestMessage(HttpMethod.Post, $"/v1/customers/{customer}/events")
+        {
+            Content = new StringContent($$"""{"type":"t","data":"{{PayloadMarker}}"}""", Encoding.UTF8, "application/json"),
+        };
+        publish.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        Assert.Equal(HttpStatusCode.Accepted, (await _http.SendAsync(publish)).StatusCode);
+        using var forged = new HttpRequestMessage(HttpMethod.Get, $"/v1/customers/{customer}/events");
+        forged.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key + "forged");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _http.SendAsync(forged)).StatusCode);
+
+        Assert.NotEmpty(_logs.Lines);
+        var signature = signed.Headers["Stripe-Signature"].Split("v1=")[1];
+        foreach (var needle in new[] { Secret, key, key.Split('~')[3], GatewayFixture.AdminKey, PayloadMarker, signature })
+        {
+            Assert.DoesNotContain(_logs.Lines, line => line.Contains(needle, StringComparison.Ordinal));
+        }
+    }
+
+    private sealed class CapturingLoggerProvider : ILoggerProvider
+    {
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(CapturingLoggerProvider owner, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                owner.Lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
+        }
+    }
+}

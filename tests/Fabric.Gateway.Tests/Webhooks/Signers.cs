@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Fabric.Gateway.Tests.Webhooks;
+
+/// <summary>
+/// Signs requests with the providers' own libraries (npm <c>stripe</c>, <c>@octokit/webhooks-methods</c>,
+/// <c>standardwebhooks</c>, <c>cloudevents</c>) through <c>tests/signers/sign.mjs</c>, so Fabric's verification is
+/// tested against code nobody here wrote. Installs the libraries on first use when scripts/test has not.
+/// </summary>
+internal static class Signers
+{
+    private static readonly Lazy<Task<string>> Directory = new(PrepareAsync);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static async Task<SignedRequest[]> SignAsync(params object[] requests)
+    {
+        var dir = await Directory.Value;
+        var (code, stdout, stderr) = await RunAsync("node", ["sign.mjs"], dir, JsonSerializer.Serialize(requests));
+        Assert.True(code == 0, "sign.mjs failed: " + stderr);
+        return JsonSerializer.Deserialize<SignedRequest[]>(stdout, Json)!;
+    }
+
+    private static async Task<string> PrepareAsync()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Fabric.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("Fabric.sln not found above the test binaries");
+        }
+
+        var dir = Path.Combine(root, "tests", "signers");
+        if (!System.IO.Directory.Exists(Path.Combine(dir, "node_modules")))
+        {
+            var (code, _, stderr) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], dir, null);
+            Assert.True(code == 0, "npm ci in tests/signers failed (scripts/test installs Node.js): " + stderr);
+        }
+
+        return dir;
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string file, string[] args, string dir, string? input)
+    {
+        var start = new ProcessStartInfo(file, args)
+        {
+            WorkingDirectory = dir,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+        }
+
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
+
+/// <summary>What a provider's library produced: the headers to send and the exact body they sign.</summary>
+internal sealed record SignedRequest(Dictionary<string, string> Headers, string Body);
