@@ -104,6 +104,11 @@ for run in $(seq 1 "$runs"); do
   if want ingest; then
     measure kestrel "$run" ingest --url "${base[kestrel]}/ingest" $ingest_args
     measure fabric "$run" ingest --url "${base[fabric]}/v1/webhooks/bench/load" $ingest_args
+    # The same, each POST a Standard Webhooks delivery the gateway verifies (fresh id and timestamp per request).
+    measure fabric "$run" ingest --label fabric-signed --url "${base[fabric]}/v1/webhooks/bench/signed" --sign-secret "$bench_secret" $ingest_args
+    # The publish API with an API key: one event per request, then batches of 100.
+    measure fabric "$run" ingest --label fabric-publish --url "${base[fabric]}/v1/customers/bench/events" --publish --bearer "$bench_key" $ingest_args
+    measure fabric "$run" ingest --label fabric-batch --url "${base[fabric]}/v1/customers/bench/events/batch" --batch 100 --bearer "$bench_key" $ingest_args
     # Acknowledged durably: distributed mode (scripts/cluster: Redis with AOF everysec, 2 silos, 2 gateways), all on
     # this machine, load through one gateway.
     cluster="env FABRIC_CLUSTER_DIR=$logs/cluster FABRIC_CLUSTER_OFFSET=700 FABRIC_CLUSTER_BUILD=0 FABRIC_CLUSTER_CONFIG=Release bash scripts/cluster"

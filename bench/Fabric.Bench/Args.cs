@@ -13,6 +13,9 @@ internal sealed class Args(string[] args)
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 
+    /// <summary>A flag without a value.</summary>
+    public bool Has(string name) => Array.IndexOf(args, "--" + name) >= 0;
+
     public string Require(string name) =>
         Get(name, "") is { Length: > 0 } value ? value : throw new ArgumentException($"--{name} is required");
 

@@ -6,6 +6,7 @@ using Fabric.Bench.Sockets;
 
 // fabric-bench <command> [--name value]...; every measuring command prints one JSON line (see bench/README.md).
 //   ingest  --url URL [--seconds 10] [--concurrency 32] [--body-bytes 512] [--warmup 15]
+//           [--sign-secret whsec_…] (Standard Webhooks) | [--publish] [--batch N] [--bearer KEY] (publish API)
 //   fanout  --kind fabric|raw|signalr --base URL [--sockets 1000] [--events 200] [--body-bytes 128] [--sources 8]
 //   e2e     --kind K --base URL --rate R [--sockets 1] [--seconds 10] [--warmup 10] [--body-bytes 512]
 //   idle    --kind K --base URL --pid PID [--sockets 10000] [--sources 8] [--settle 5]
@@ -17,7 +18,9 @@ switch (a.Command)
 {
     case "ingest":
         var ingest = await IngestLoad.RunAsync(new IngestLoad.Options(
-            new Uri(a.Require("url")), a.Seconds("seconds", 10), a.Int("concurrency", 32), a.Int("body-bytes", 512), a.Seconds("warmup", 15)));
+            new Uri(a.Require("url")), a.Seconds("seconds", 10), a.Int("concurrency", 32), a.Int("body-bytes", 512), a.Seconds("warmup", 15),
+            SignSecret: a.Get("sign-secret", "") is { Length: > 0 } secret ? secret : null, Batch: a.Int("batch", 0),
+            Publish: a.Has("publish"), Bearer: a.Get("bearer", "") is { Length: > 0 } bearer ? bearer : null));
         line = ingest.ToLine();
         break;
     case "fanout":

@@ -10,11 +10,23 @@ namespace Fabric.Bench.Load;
 /// </summary>
 internal static class IngestLoad
 {
-    public sealed record Options(Uri Url, TimeSpan Duration, int Concurrency, int BodyBytes, TimeSpan Warmup);
+    /// <param name="Url">Where to POST.</param>
+    /// <param name="Duration">How long to measure.</param>
+    /// <param name="Concurrency">Closed-loop workers.</param>
+    /// <param name="BodyBytes">Size of one event's body.</param>
+    /// <param name="Warmup">Load before measuring.</param>
+    /// <param name="SignSecret">When set, each request is a Standard Webhooks delivery signed with this <c>whsec_</c> secret (a fresh id and timestamp each).</param>
+    /// <param name="Batch">When above 0, each request is a publish-API batch of this many events; when 0, a single publish-API event if <paramref name="Publish"/>.</param>
+    /// <param name="Publish">Post publish-API bodies (<c>{"type","data"}</c>) instead of a webhook body.</param>
+    /// <param name="Bearer">An API key for the publish API.</param>
+    public sealed record Options(Uri Url, TimeSpan Duration, int Concurrency, int BodyBytes, TimeSpan Warmup,
+        string? SignSecret = null, int Batch = 0, bool Publish = false, string? Bearer = null);
 
-    public sealed record Result(long Requests, double Seconds, long Errors, double[] SortedLatenciesMs)
+    public sealed record Result(long Requests, double Seconds, long Errors, double[] SortedLatenciesMs, int EventsPerRequest)
     {
         public double Rps => Requests / Seconds;
+
+        public double Eps => Requests * EventsPerRequest / Seconds;
 
         public double Percentile(double p) =>
             SortedLatenciesMs.Length == 0 ? 0 : SortedLatenciesMs[Math.Min(SortedLatenciesMs.Length - 1, (int)(p * SortedLatenciesMs.Length))];
@@ -24,6 +36,8 @@ internal static class IngestLoad
             ["requests"] = Requests,
             ["seconds"] = Math.Round(Seconds, 2),
             ["rps"] = Math.Round(Rps),
+            ["eps"] = Math.Round(Eps),
+            ["events_per_request"] = EventsPerRequest,
             ["p50_ms"] = Math.Round(Percentile(0.50), 3),
             ["p90_ms"] = Math.Round(Percentile(0.90), 3),
             ["p99_ms"] = Math.Round(Percentile(0.99), 3),
@@ -38,7 +52,12 @@ internal static class IngestLoad
         {
             Timeout = TimeSpan.FromSeconds(30),
         };
-        var body = MakeBody(options.BodyBytes);
+        if (options.Bearer is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", options.Bearer);
+        }
+
+        var body = options.Batch > 0 ? MakeBatch(options.BodyBytes, options.Batch) : options.Publish ? MakePublished(options.BodyBytes) : MakeBody(options.BodyBytes);
 
         // Warm-up under full load: tiered JIT/PGO, the connection pool and (for Fabric) the grain activation are not what
         // is measured. Fabric needed about 10 s of load to reach steady state here, hence the 15 s default.
@@ -50,12 +69,13 @@ internal static class IngestLoad
         var seconds = clock.Elapsed.TotalSeconds;
         var all = latencies.SelectMany(l => l).ToArray();
         Array.Sort(all);
-        return new Result(all.Length, seconds, errors, all);
+        return new Result(all.Length, seconds, errors, all, Math.Max(options.Batch, 1));
     }
 
     private static async Task<long> RunWorkersAsync(HttpClient http, Options options, byte[] body, List<double>[]? record)
     {
         long errors = 0;
+        var signer = options.SignSecret is { } secret ? new StandardWebhooksSigner(secret) : null;
         var deadline = Stopwatch.GetTimestamp() + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
         var workers = Enumerable.Range(0, options.Concurrency).Select(async w =>
         {
@@ -68,9 +88,14 @@ internal static class IngestLoad
             while (Stopwatch.GetTimestamp() < deadline)
             {
                 var started = Stopwatch.GetTimestamp();
-                using var content = new ByteArrayContent(body);
-                content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-                using var response = await http.PostAsync(options.Url, content);
+                using var request = new HttpRequestMessage(HttpMethod.Post, options.Url) { Content = new ByteArrayContent(body) };
+                request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+                if (signer is not null)
+                {
+                    signer.Sign(request, body, w);
+                }
+
+                using var response = await http.SendAsync(request);
                 await response.Content.ReadAsByteArrayAsync();
                 if (response.StatusCode != HttpStatusCode.Accepted)
                 {
@@ -83,6 +108,17 @@ internal static class IngestLoad
         });
         await Task.WhenAll(workers);
         return errors;
+    }
+
+    /// <summary>A publish-API event of about the requested size.</summary>
+    private static byte[] MakePublished(int bytes) =>
+        Encoding.UTF8.GetBytes("{\"type\":\"payment_intent.succeeded\",\"data\":" + Encoding.UTF8.GetString(MakeBody(Math.Max(64, bytes - 48))) + "}");
+
+    /// <summary>A publish-API batch of <paramref name="count"/> events of about <paramref name="bytes"/> each.</summary>
+    private static byte[] MakeBatch(int bytes, int count)
+    {
+        var one = Encoding.UTF8.GetString(MakePublished(bytes));
+        return Encoding.UTF8.GetBytes("{\"events\":[" + string.Join(',', Enumerable.Repeat(one, count)) + "]}");
     }
 
     /// <summary>A Stripe-like event padded to the requested size.</summary>

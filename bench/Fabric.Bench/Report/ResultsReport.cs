@@ -14,7 +14,11 @@ internal static class ResultsReport
     public const string Fabric = "fabric";
     public const string Baseline = "kestrel";
     public const string FabricDistributed = "fabric-distributed";
-    public static readonly string[] Servers = [Fabric, FabricDistributed, Baseline, "signalr", "node-ws"];
+    public const string FabricSigned = "fabric-signed";
+    public const string FabricPublish = "fabric-publish";
+    public const string FabricBatch = "fabric-batch";
+    public static readonly string[] Servers = [Fabric, FabricSigned, FabricDistributed, Baseline, "signalr", "node-ws"];
+    private static readonly string[] PublishServers = [FabricPublish, FabricBatch];
 
     public static void Write(string input, string outDir, string date, string notes)
     {
@@ -30,7 +34,9 @@ internal static class ResultsReport
           "over runs. Only the ratios mean anything: load generator and servers share this machine.");
         w("");
         w("Servers: **fabric** = the gateway in embedded mode (co-hosted silo, in-memory log), Release; **fabric-distributed** = " +
-          "`scripts/cluster` (Redis with AOF everysec, 2 silos, 2 gateways as separate processes on this machine), ingest only; **kestrel** = the baseline, " +
+          "`scripts/cluster` (Redis with AOF everysec, 2 silos, 2 gateways as separate processes on this machine), ingest only; **fabric-signed** = " +
+          "embedded, each webhook a Standard Webhooks delivery verified by the gateway; **fabric-publish** / **fabric-batch** = the publish API, " +
+          "one event or a batch per request; **kestrel** = the baseline, " +
           "bare Kestrel (`bench/Fabric.Bench.Baseline`: POST that reads the body; a WebSocket broadcast loop); **signalr** = an " +
           "ASP.NET Core SignalR hub broadcast (`bench/peers/signalr`); **node-ws** = a plain Node `ws` broadcast server (`bench/peers/node-ws`). " +
           "The client (`bench/Fabric.Bench`) is the same for all of them.");
@@ -60,6 +66,35 @@ internal static class ResultsReport
             if (Ratio(ingest, FabricDistributed, Baseline) is { } durable)
             {
                 targets.Add(Target("Ingest acknowledged durably ≥ 0.5× bare Kestrel POST — distributed (Redis AOF, 2 silos, 2 gateways, same machine)", durable >= 0.5, $"{durable:F2}×"));
+            }
+
+            if (Ratio(ingest, FabricSigned, Baseline) is { } signed)
+            {
+                targets.Add(Target("Signed webhook (Standard Webhooks, verified) ingest ≥ 0.5× bare Kestrel POST — embedded", signed >= 0.5, $"{signed:F2}×"));
+            }
+        }
+
+        var publish = Medians(lines, "ingest", l => Str(l, "server"), "eps", "rps", "p50_ms", "p99_ms");
+        if (PublishServers.Any(publish.ContainsKey))
+        {
+            var batch = lines.Where(l => Str(l, "server") == FabricBatch).Select(l => Num(l, "events_per_request")).FirstOrDefault();
+            w("## Publish API: single events and batches");
+            w("");
+            w($"Closed-loop POSTs to `/v1/customers/bench/events` (one event each) and `/events/batch` ({batch:F0} events each), " +
+              "with an API key; events/s counts acknowledged events.");
+            w("");
+            w("| server | events/s | req/s | p50 ms | p99 ms |");
+            w("|---|---|---|---|---|");
+            foreach (var server in PublishServers.Where(publish.ContainsKey))
+            {
+                w($"| {server} | {string.Join(" | ", publish[server].Select(Format))} |");
+            }
+
+            w("");
+            if (publish.TryGetValue(FabricBatch, out var b) && publish.TryGetValue(FabricPublish, out var p) && p[0] > 0)
+            {
+                w($"Batch publish delivers {b[0] / p[0]:F1}× the events/s of single publish.");
+                w("");
             }
         }
 
