@@ -103,6 +103,9 @@ for run in $(seq 1 "$runs"); do
   echo "run $run/$runs" >&2
   if want ingest; then
     measure kestrel "$run" ingest --url "${base[kestrel]}/ingest" $ingest_args
+    # The same client signing every request, which bare Kestrel ignores: the baseline for signed ingest, so both sides of
+    # that ratio pay the client's HMAC on these shared cores.
+    measure kestrel "$run" ingest --label kestrel-signed --url "${base[kestrel]}/ingest" --sign-secret "$bench_secret" $ingest_args
     measure fabric "$run" ingest --url "${base[fabric]}/v1/webhooks/bench/load" $ingest_args
     # The same, each POST a Standard Webhooks delivery the gateway verifies (fresh id and timestamp per request).
     measure fabric "$run" ingest --label fabric-signed --url "${base[fabric]}/v1/webhooks/bench/signed" --sign-secret "$bench_secret" $ingest_args

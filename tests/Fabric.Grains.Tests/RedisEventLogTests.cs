@@ -111,6 +111,22 @@ public sealed class RedisEventLogTests : IAsyncLifetime
         Assert.Equal(["k5", "k6"], (await _log.ReadKeysAsync(customer, DateTimeOffset.UtcNow.AddHours(-3), 100)).Select(k => k.Key));
     }
 
+    [Fact]
+    public async Task Trimming_keys_catches_up_with_thousands_over_the_bound_in_bounded_steps()
+    {
+        var customer = Events.NewCustomer();
+        // A millisecond apart: keys of the same millisecond are the same age, and Redis orders those by name.
+        var start = DateTimeOffset.UtcNow.AddSeconds(-10);
+        for (var from = 1; from <= 2500; from += 500)
+        {
+            await _log.AppendAsync(customer, [.. Enumerable.Range(from, 500).Select(i => Envelope(customer, i, start.AddMilliseconds(i)))]);
+        }
+
+        await _log.TrimKeysAsync(customer, DateTimeOffset.UtcNow.AddHours(-1), 100);
+        var left = await _log.ReadKeysAsync(customer, DateTimeOffset.UtcNow.AddHours(-1), 10_000);
+        Assert.Equal(Enumerable.Range(2401, 100).Select(i => $"k{i}"), left.Select(k => k.Key));
+    }
+
     private static EventEnvelope Envelope(string customer, long seq, DateTimeOffset? time = null) => new(
         $"evt_{seq}", seq, customer, "test", "test.event", time ?? DateTimeOffset.UtcNow, "application/json",
         System.Text.Encoding.UTF8.GetBytes($"{{\"n\":{seq}}}"), $"k{seq}", null);

@@ -87,7 +87,7 @@ internal sealed partial class CustomerGrain
                 var now = _time.GetUtcNow();
                 if (_head.LastSeq - _head.FirstRetainedSeq + 1 > _options.RetentionMaxEvents || now - _lastTrim >= TimeSpan.FromSeconds(1))
                 {
-                    await TrimAsync(now);
+                    await TrimAsync(now, keys: true);
                 }
             }
         }

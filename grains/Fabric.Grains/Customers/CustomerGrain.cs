@@ -158,7 +158,7 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
     /// <summary>The retention sweep: trims a quiet customer's log by age; once the log is empty the reminder goes.</summary>
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        await TrimAsync(_time.GetUtcNow());
+        await TrimAsync(_time.GetUtcNow(), keys: true);
         await KeepRetentionSweepAsync();
     }
 
@@ -190,22 +190,31 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
 
     private const string RetentionReminder = "retention";
 
-    /// <summary>Best effort: a failed trim leaves extra history behind, never an acknowledged event unacknowledged.</summary>
-    private async Task TrimAsync(DateTimeOffset now)
+    /// <summary>
+    /// Best effort: a failed trim leaves extra history behind, never an acknowledged event unacknowledged. The keys'
+    /// store is trimmed at most once a second (and by the retention sweep), never on a history read.
+    /// </summary>
+    private async Task TrimAsync(DateTimeOffset now, bool keys = false)
     {
         _lastTrim = now;
         try
         {
             var head = await _log.TrimAsync(Customer, _options.RetentionMaxEvents, now - _options.RetentionMaxAge);
-            await _log.TrimKeysAsync(Customer, now - _options.IdempotencyWindow, _options.IdempotencyMaxKeys);
             // A write may have committed while the trim was on its way (the grain is reentrant): seqs only grow.
             _head = new LogHead(Math.Max(_head.FirstRetainedSeq, head.FirstRetainedSeq), Math.Max(_head.LastSeq, head.LastSeq));
+            if (keys && now - _lastKeyTrim >= TimeSpan.FromSeconds(1))
+            {
+                _lastKeyTrim = now;
+                await _log.TrimKeysAsync(Customer, now - _options.IdempotencyWindow, _options.IdempotencyMaxKeys);
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Log.TrimFailed(_logger, ex, Customer);
         }
     }
+
+    private DateTimeOffset _lastKeyTrim;
 
     /// <summary>
     /// The keys come from the log's own key store, not from retained events: a Stripe retry three days later must

@@ -89,4 +89,14 @@ internal sealed record SourceSettings(int? ToleranceSeconds, string? Header, str
 }
 
 /// <summary>A source's decoded secrets and settings, built once per cached configuration.</summary>
-internal sealed record SourceKeys(IReadOnlyList<byte[]> Secrets, SourceSettings Settings);
+internal sealed record SourceKeys(IReadOnlyList<byte[]> Secrets, SourceSettings Settings)
+{
+    private object? _prepared;
+
+    /// <summary>
+    /// Key material a scheme derives from the secrets (split by kind, imported keys), made on first use and then
+    /// reused by every request this cached configuration verifies. A race makes it twice, harmlessly.
+    /// </summary>
+    public T Prepared<T>(Func<IReadOnlyList<byte[]>, T> prepare) where T : class =>
+        _prepared as T ?? (T)(_prepared = prepare(Secrets));
+}

@@ -32,6 +32,11 @@ internal sealed class StandardWebhooksScheme : SignatureScheme
             return null;
         }
 
+        if (marker == PublicKey && !NSec.Cryptography.PublicKey.TryImport(SignatureAlgorithm.Ed25519, decoded[..length], KeyBlobFormat.RawPublicKey, out _))
+        {
+            return null;
+        }
+
         return [marker, .. decoded[..length]];
     }
 
@@ -58,19 +63,20 @@ internal sealed class StandardWebhooksScheme : SignatureScheme
         }
 
         var prefix = Encoding.UTF8.GetBytes($"{id}.{timestamp}.");
+        var prepared = keys.Prepared(Prepare);
         Span<byte> signature = stackalloc byte[64];
         foreach (var range in signatures.AsSpan().Split(' '))
         {
             var entry = signatures.AsSpan()[range];
             if (entry.StartsWith("v1,") && Hmac.TryBase64(entry[3..], signature, out var macLength))
             {
-                if (Hmac.AnyMatches(HashAlgorithmName.SHA256, Keys(keys, HmacKey), prefix, body, signature[..macLength]))
+                if (Hmac.AnyMatches(HashAlgorithmName.SHA256, prepared.Hmac, prefix, body, signature[..macLength]))
                 {
                     return Verification.Ok;
                 }
             }
             else if (entry.StartsWith("v1a,") && Hmac.TryBase64(entry[4..], signature, out var sigLength) && sigLength == 64
-                && VerifiesEd25519(Keys(keys, PublicKey), prefix, body, signature[..sigLength]))
+                && VerifiesEd25519(prepared.PublicKeys, prefix, body, signature[..sigLength]))
             {
                 return Verification.Ok;
             }
@@ -82,10 +88,24 @@ internal sealed class StandardWebhooksScheme : SignatureScheme
     public override string? IdempotencyKey(IHeaderDictionary headers, in BodyFacts body) =>
         Header(headers, "webhook-id") ?? Header(headers, "svix-id") ?? base.IdempotencyKey(headers, body);
 
-    private static byte[][] Keys(SourceKeys keys, byte marker) =>
-        [.. keys.Secrets.Where(k => k[0] == marker).Select(k => k[1..])];
+    /// <summary>The HMAC keys and the imported Ed25519 public keys, split once per cached configuration.</summary>
+    private sealed record Keys(byte[][] Hmac, NSec.Cryptography.PublicKey[] PublicKeys);
 
-    private static bool VerifiesEd25519(byte[][] publicKeys, byte[] prefix, ReadOnlySpan<byte> body, ReadOnlySpan<byte> signature)
+    private static Keys Prepare(IReadOnlyList<byte[]> secrets)
+    {
+        var publicKeys = new List<NSec.Cryptography.PublicKey>();
+        foreach (var secret in secrets.Where(k => k[0] == PublicKey))
+        {
+            if (NSec.Cryptography.PublicKey.TryImport(SignatureAlgorithm.Ed25519, secret.AsSpan(1), KeyBlobFormat.RawPublicKey, out var key) && key is not null)
+            {
+                publicKeys.Add(key);
+            }
+        }
+
+        return new Keys([.. secrets.Where(k => k[0] == HmacKey).Select(k => k[1..])], [.. publicKeys]);
+    }
+
+    private static bool VerifiesEd25519(NSec.Cryptography.PublicKey[] publicKeys, byte[] prefix, ReadOnlySpan<byte> body, ReadOnlySpan<byte> signature)
     {
         if (publicKeys.Length == 0)
         {
@@ -94,12 +114,9 @@ internal sealed class StandardWebhooksScheme : SignatureScheme
 
         byte[] signed = [.. prefix, .. body];
         var matched = false;
-        foreach (var raw in publicKeys)
+        foreach (var key in publicKeys)
         {
-            if (NSec.Cryptography.PublicKey.TryImport(SignatureAlgorithm.Ed25519, raw, KeyBlobFormat.RawPublicKey, out var key) && key is not null)
-            {
-                matched |= SignatureAlgorithm.Ed25519.Verify(key, signed, signature);
-            }
+            matched |= SignatureAlgorithm.Ed25519.Verify(key, signed, signature);
         }
 
         return matched;
