@@ -23,7 +23,7 @@ public static class Program
         builder.AddFabricCluster();          // embedded silo + the grains' wiring
         builder.AddFabricTelemetry();        // OpenTelemetry traces and metrics
         builder.AddFabricHttp();             // problem+json, health checks, JSON source generation
-        builder.AddFabricRateLimits();       // per-customer token buckets
+        builder.AddFabricRateLimits();       // per-customer token buckets, charged after verification
         builder.AddFabricCustomers();        // grain references, the ingestor, the cached registry, Data Protection
         builder.AddFabricAuth();             // admin keys and customers' API keys (Authorization: Bearer)
         builder.AddFabricAdmin();            // the embedded seed and OpenAPI
@@ -34,7 +34,6 @@ public static class Program
         app.UseFabricHttp();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.UseRateLimiter();
         app.MapFabricHealth();
         app.MapFabricOpenApi();
         app.MapAdminApi();

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Fabric.Gateway.Tests.Webhooks;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 
 namespace Fabric.Gateway.Tests;
@@ -16,51 +15,45 @@ public sealed class SecretsInLogsTests : IAsyncLifetime
     private const string Secret = "whsec_NeverLogThisSecret0123456789ab";
     private const string PayloadMarker = "payload-marker-7f3a";
     private readonly CapturingLoggerProvider _logs = new();
-    private WebApplication _app = null!;
-    private HttpClient _http = null!;
+    private TestGateway _gateway = null!;
+
+    private HttpClient Http => _gateway.Http;
 
     public async Task InitializeAsync()
     {
-        _app = await GatewayFixture.StartGatewayAsync([], builder =>
+        _gateway = await TestGateway.StartAsync([], builder =>
         {
             builder.Logging.ClearProviders().AddProvider(_logs).SetMinimumLevel(LogLevel.Trace);
         });
-        _http = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
-        _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", GatewayFixture.AdminKey);
     }
 
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _gateway.DisposeAsync();
 
     [Fact]
     public async Task No_secret_key_token_or_payload_is_ever_logged()
     {
         var customer = GatewayFixture.NewCustomerId();
-        (await _http.PutAsync($"/v1/admin/customers/{customer}", null)).EnsureSuccessStatusCode();
+        (await Http.PutAsync($"/v1/admin/customers/{customer}", null)).EnsureSuccessStatusCode();
         var source = new StringContent($$"""{"scheme":"stripe","secrets":["{{Secret}}"]}""", Encoding.UTF8, "application/json");
-        (await _http.PutAsync($"/v1/admin/customers/{customer}/sources/stripe", source)).EnsureSuccessStatusCode();
-        var created = await _http.PostAsync($"/v1/admin/customers/{customer}/keys", new StringContent("""{"scopes":["publish"]}""", Encoding.UTF8, "application/json"));
+        (await Http.PutAsync($"/v1/admin/customers/{customer}/sources/stripe", source)).EnsureSuccessStatusCode();
+        var created = await Http.PostAsync($"/v1/admin/customers/{customer}/keys", new StringContent("""{"scopes":["publish"]}""", Encoding.UTF8, "application/json"));
         var key = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("key").GetString()!;
 
         var body = $$"""{"id":"evt_log_1","type":"charge.succeeded","note":"{{PayloadMarker}}"}""";
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var signed = (await Signers.SignAsync(new { scheme = "stripe", secret = Secret, body, timestamp = now }))[0];
-        Assert.Equal(HttpStatusCode.Accepted, (await WebhookRequests.SendAsync(_http, $"/v1/webhooks/{customer}/stripe", signed)).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await WebhookRequests.SendAsync(_http, $"/v1/webhooks/{customer}/stripe", signed with { Body = body + " " })).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await WebhookRequests.SendAsync(Http, $"/v1/webhooks/{customer}/stripe", signed)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await WebhookRequests.SendAsync(Http, $"/v1/webhooks/{customer}/stripe", signed with { Body = body + " " })).StatusCode);
 
         using var publish = new HttpRequestMessage(HttpMethod.Post, $"/v1/customers/{customer}/events")
         {
             Content = new StringContent($$"""{"type":"t","data":"{{PayloadMarker}}"}""", Encoding.UTF8, "application/json"),
         };
         publish.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
-        Assert.Equal(HttpStatusCode.Accepted, (await _http.SendAsync(publish)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await Http.SendAsync(publish)).StatusCode);
         using var forged = new HttpRequestMessage(HttpMethod.Get, $"/v1/customers/{customer}/events");
         forged.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key + "forged");
-        Assert.Equal(HttpStatusCode.Unauthorized, (await _http.SendAsync(forged)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Http.SendAsync(forged)).StatusCode);
 
         Assert.NotEmpty(_logs.Lines);
         var signature = signed.Headers["Stripe-Signature"].Split("v1=")[1];

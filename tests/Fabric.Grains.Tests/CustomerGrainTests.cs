@@ -225,4 +225,26 @@ public sealed class CustomerGrainTests(ClusterFixture fixture)
         Assert.True(retry.Duplicate);
         Assert.Equal((first.Id, first.Seq), (retry.Id, retry.Seq));
     }
+
+    [Fact]
+    public async Task A_batch_larger_than_one_log_write_is_still_written_whole()
+    {
+        var sizes = new System.Collections.Concurrent.ConcurrentBag<int>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Fabric.Grains.GrainsTelemetry.Name && instrument.Name == "fabric.log.append_batch")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((_, size, _, _) => sizes.Add(size));
+        listener.Start();
+
+        // 600 > AppendBatchMax (512): split, a failed second write would leave half the request stored.
+        var results = await Grain(Events.NewCustomer()).AppendBatch([.. Enumerable.Range(0, 600).Select(i => Events.Make(key: $"k{i}"))]);
+
+        Assert.Equal(Enumerable.Range(1, 600).Select(i => (long)i), results.Select(r => r.Seq));
+        Assert.Contains(600, sizes);
+    }
 }

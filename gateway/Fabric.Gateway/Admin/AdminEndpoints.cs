@@ -43,14 +43,19 @@ internal static class AdminEndpoints
     /// </summary>
     private static async ValueTask<object?> ForgetCachedCustomer(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        var result = await next(context);
-        var http = context.HttpContext;
-        if (!HttpMethods.IsGet(http.Request.Method) && http.GetRouteValue("customer") is string customer)
+        try
         {
-            http.RequestServices.GetRequiredService<CustomerDirectory>().Invalidate(customer);
+            return await next(context);
         }
-
-        return result;
+        finally
+        {
+            // Also when the change failed half way (saved, not announced): this gateway must not keep the old copy.
+            var http = context.HttpContext;
+            if (!HttpMethods.IsGet(http.Request.Method) && http.GetRouteValue("customer") is string customer)
+            {
+                http.RequestServices.GetRequiredService<CustomerDirectory>().Invalidate(customer);
+            }
+        }
     }
 
     private static async Task<Results<Ok<CustomerList>, ProblemHttpResult>> ListAsync(string? after, int? limit, IGrainFactory grains)

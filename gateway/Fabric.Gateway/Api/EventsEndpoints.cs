@@ -24,7 +24,7 @@ internal static class EventsEndpoints
             .ValidateCustomerId()
             .MapClusterFailures()
             .AddEndpointFilter(RequireRegisteredCustomer)
-            .RequireRateLimiting(RateLimits.PerCustomer)
+            .ChargeCustomerRate()
             .WithTags("Events")
             .DisableAntiforgery();
         group.MapPost("/", PublishAsync).RequireAuthorization(FabricClaims.PublishPolicy);
@@ -52,19 +52,8 @@ internal static class EventsEndpoints
     private static async Task<IResult> PublishAsync(
         string customer, HttpRequest request, EventIngestor ingestor, IOptions<WebhookOptions> options, CancellationToken cancellationToken)
     {
-        if (!JsonBody.IsJsonMediaType(request.ContentType))
-        {
-            return Problems.UnsupportedMediaType("Publish bodies must be application/json.");
-        }
-
-        var limit = options.Value.MaxBodyBytes;
-        var body = await BodyReader.ReadAsync(request, limit, cancellationToken);
-        if (body is null)
-        {
-            return Problems.TooLarge(limit);
-        }
-
-        if (PublishedEvent.TryParse(body, out var document) is { } invalid)
+        var (document, invalid) = await PublishedEvent.ReadAsync(request, options.Value.MaxBodyBytes, cancellationToken);
+        if (invalid is not null)
         {
             return invalid;
         }
@@ -87,19 +76,8 @@ internal static class EventsEndpoints
     private static async Task<IResult> PublishBatchAsync(
         string customer, HttpRequest request, EventIngestor ingestor, IOptions<WebhookOptions> options, CancellationToken cancellationToken)
     {
-        if (!JsonBody.IsJsonMediaType(request.ContentType))
-        {
-            return Problems.UnsupportedMediaType("Publish bodies must be application/json.");
-        }
-
-        var limit = options.Value.MaxBodyBytes;
-        var body = await BodyReader.ReadAsync(request, limit, cancellationToken);
-        if (body is null)
-        {
-            return Problems.TooLarge(limit);
-        }
-
-        if (PublishedEvent.TryParse(body, out var document) is { } invalid)
+        var (document, invalid) = await PublishedEvent.ReadAsync(request, options.Value.MaxBodyBytes, cancellationToken);
+        if (invalid is not null)
         {
             return invalid;
         }

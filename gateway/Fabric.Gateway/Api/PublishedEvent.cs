@@ -16,6 +16,23 @@ internal static class PublishedEvent
     /// <summary>The source recorded for events published through the API.</summary>
     public const string Source = "api";
 
+    /// <summary>A publish body: JSON media type, within the size limit, valid UTF-8 JSON; else the problem to answer.</summary>
+    public static async Task<(JsonDocument? Document, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        if (!JsonBody.IsJsonMediaType(request.ContentType))
+        {
+            return (null, Problems.UnsupportedMediaType("Publish bodies must be application/json."));
+        }
+
+        var body = await BodyReader.ReadAsync(request, limit, cancellationToken);
+        if (body is null)
+        {
+            return (null, Problems.TooLarge(limit));
+        }
+
+        return (TryParse(body, out var document) is { } invalid) ? (null, invalid) : (document, null);
+    }
+
     /// <summary>Reads the whole body as UTF-8 JSON; the problem to answer when it is not.</summary>
     public static ProblemHttpResult? TryParse(byte[] body, out JsonDocument? document)
     {

@@ -16,12 +16,16 @@ internal sealed partial class CustomerDirectory(
     IGrainFactory grains, SecretProtector secrets, IOptions<CustomerDirectoryOptions> options, TimeProvider time, ILogger<CustomerDirectory> logger)
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private long _feedRead = time.GetTimestamp();
+
+    /// <summary>The change feed was read just now: cached entries may be trusted for <see cref="CustomerDirectoryOptions.MaxAge"/>.</summary>
+    public void FeedRead() => Interlocked.Exchange(ref _feedRead, time.GetTimestamp());
 
     /// <summary>The customer's configuration, or null when it is not registered. Throws when the cluster cannot answer.</summary>
     public async ValueTask<ResolvedCustomer?> GetAsync(string customer)
     {
         var now = time.GetTimestamp();
-        if (_entries.TryGetValue(customer, out var entry) && time.GetElapsedTime(entry.Fetched, now) < options.Value.MaxAge)
+        if (_entries.TryGetValue(customer, out var entry) && time.GetElapsedTime(entry.Fetched, now) < MaxAge(now))
         {
             if (entry.Value.IsCompletedSuccessfully)
             {
@@ -49,6 +53,17 @@ internal sealed partial class CustomerDirectory(
             _entries.TryRemove(new KeyValuePair<string, Entry>(customer, entry));
             throw;
         }
+    }
+
+    /// <summary>
+    /// How long a cached entry is trusted. While the change feed goes unread (failing or hanging polls: a silo lost, a
+    /// partition) a change could go unseen, so entries then live two poll intervals, not minutes: a revoked key fails
+    /// closed instead of staying valid.
+    /// </summary>
+    private TimeSpan MaxAge(long now)
+    {
+        var poll = options.Value.PollInterval;
+        return time.GetElapsedTime(Interlocked.Read(ref _feedRead), now) <= poll * 3 ? options.Value.MaxAge : poll * 2;
     }
 
     /// <summary>Drops one customer, so the next request reads it afresh.</summary>

@@ -34,11 +34,13 @@ internal sealed partial class RegistryChangesPoller(
                 }
 
                 (epoch, cursor) = (changes.Epoch, changes.Cursor);
+                directory.FeedRead();
                 failing = false;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                // Changes made meanwhile are not lost: the next successful poll returns them, or a reset.
+                // Changes made meanwhile are not lost: the next successful poll returns them, or a reset. Until then the
+                // directory trusts its entries only briefly.
                 if (!failing)
                 {
                     Log.PollFailed(logger, ex);

@@ -1,49 +1,54 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace Fabric.Gateway.Http;
 
 /// <summary>
-/// Per-customer request rate (ASP.NET Core rate limiting): one token bucket per customer id in the route, on every
-/// ingest, publish and history request. Bound from <c>Fabric:RateLimit</c>.
+/// Per-customer request rate: one token bucket per customer (System.Threading.RateLimiting, the limiter behind ASP.NET
+/// Core's rate-limiting middleware). It is charged only for requests that proved they come from the customer — a
+/// webhook after its signature passed, an API call after its key did — so a stranger posting junk to a customer's
+/// URL cannot spend that customer's budget and get its real deliveries refused. Bound from <c>Fabric:RateLimit</c>.
 /// </summary>
-internal static class RateLimits
+internal sealed class RateLimits : IDisposable
 {
-    public const string PerCustomer = "per-customer";
     public const string SectionName = "Fabric:RateLimit";
 
-    public static WebApplicationBuilder AddFabricRateLimits(this WebApplicationBuilder builder)
+    private readonly RateLimitOptions _options;
+    private readonly PartitionedRateLimiter<string> _limiter;
+
+    public RateLimits(IOptions<RateLimitOptions> options)
     {
-        var options = builder.Configuration.GetSection(SectionName).Get<RateLimitOptions>() ?? new RateLimitOptions();
-        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(SectionName);
-        builder.Services.AddRateLimiter(limiter =>
-        {
-            limiter.AddPolicy(PerCustomer, context =>
+        _options = options.Value;
+        var settings = _options;
+        _limiter = PartitionedRateLimiter.Create<string, string>(customer => settings.PermitsPerSecond <= 0
+            ? RateLimitPartition.GetNoLimiter(customer)
+            : RateLimitPartition.GetTokenBucketLimiter(customer, _ => new TokenBucketRateLimiterOptions
             {
-                var customer = context.GetRouteValue("customer") as string ?? "";
-                return options.PermitsPerSecond <= 0
-                    ? RateLimitPartition.GetNoLimiter(customer)
-                    : RateLimitPartition.GetTokenBucketLimiter(customer, _ => new TokenBucketRateLimiterOptions
-                    {
-                        TokenLimit = Math.Max(options.Burst, 1),
-                        TokensPerPeriod = Math.Max(options.PermitsPerSecond / 10, 1),
-                        // Refilled ten times a second, so a burst allowance is not all spent at the top of each second.
-                        ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
-                        QueueLimit = 0,
-                        AutoReplenishment = true,
-                    });
-            });
-            limiter.OnRejected = async (context, cancellationToken) =>
-            {
-                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
-                context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-                await Problems.RateLimited($"This customer is over its limit of {options.PermitsPerSecond} requests per second; retry after {retryAfter} s.")
-                    .ExecuteAsync(context.HttpContext);
-            };
-        });
-        return builder;
+                TokenLimit = Math.Max(settings.Burst, 1),
+                TokensPerPeriod = Math.Max(settings.PermitsPerSecond / 10, 1),
+                // Refilled ten times a second, so a burst allowance is not all spent at the top of each second.
+                ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            }));
     }
+
+    /// <summary>Takes one request from the customer's bucket; the 429 to answer (with <c>Retry-After</c> set) when it is empty.</summary>
+    public IResult? Charge(HttpContext context, string customer)
+    {
+        using var lease = _limiter.AttemptAcquire(customer);
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+
+        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+        context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+        return Problems.RateLimited($"This customer is over its limit of {_options.PermitsPerSecond} requests per second; retry after {retryAfter} s.");
+    }
+
+    public void Dispose() => _limiter.Dispose();
 }
 
 /// <summary>The per-customer request rate.</summary>
@@ -54,4 +59,22 @@ public sealed class RateLimitOptions
 
     /// <summary>Requests a quiet customer may send at once above the rate. Default 2,000.</summary>
     public int Burst { get; set; } = 2_000;
+}
+
+internal static class RateLimitHostingExtensions
+{
+    public static WebApplicationBuilder AddFabricRateLimits(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimits.SectionName);
+        builder.Services.AddSingleton<RateLimits>();
+        return builder;
+    }
+
+    /// <summary>Charges the route's customer after authorization (endpoint filters run after it).</summary>
+    public static TBuilder ChargeCustomerRate<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(static (context, next) =>
+            context.HttpContext.GetRouteValue("customer") is string customer
+            && context.HttpContext.RequestServices.GetRequiredService<RateLimits>().Charge(context.HttpContext, customer) is { } limited
+                ? ValueTask.FromResult<object?>(limited)
+                : next(context));
 }

@@ -13,8 +13,8 @@ namespace Fabric.Gateway.Webhooks;
 
 /// <summary>
 /// CloudEvents 1.0 over HTTP on any source, read with the CloudEvents SDK: structured
-/// (<c>application/cloudevents+json</c>), batch (<c>application/cloudevents-batch+json</c>) and binary (<c>ce-*</c>
-/// headers, the body is the data). The data must be JSON, as for every Fabric event. The idempotency key is the
+/// (<c>application/cloudevents+json</c>), batch (<c>application/cloudevents-batch+json</c>) and, on unsigned sources,
+/// binary (<c>ce-*</c> headers, the body is the data). The data must be JSON, as for every Fabric event. The idempotency key is the
 /// CloudEvent's <c>source</c> + <c>id</c>, which the spec makes unique per distinct event.
 /// </summary>
 internal static class CloudEventsIn
@@ -32,14 +32,15 @@ internal static class CloudEventsIn
         Binary,
     }
 
-    public static Mode Detect(HttpRequest request)
+    /// <summary>Which mode the request is in; <c>ce-*</c> headers are ignored unless <paramref name="binaryAllowed"/>.</summary>
+    public static Mode Detect(HttpRequest request, bool binaryAllowed)
     {
         var media = MediaType(request.ContentType);
         return media switch
         {
             StructuredMediaType => Mode.Structured,
             BatchMediaType => Mode.Batch,
-            _ when request.Headers.ContainsKey("ce-specversion") => Mode.Binary,
+            _ when binaryAllowed && request.Headers.ContainsKey("ce-specversion") => Mode.Binary,
             _ => Mode.None,
         };
     }

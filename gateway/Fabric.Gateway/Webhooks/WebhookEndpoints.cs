@@ -22,7 +22,6 @@ internal static class WebhookEndpoints
         var group = app.MapGroup("/v1/webhooks")
             .ValidateCustomerId()
             .MapClusterFailures()
-            .RequireRateLimiting(RateLimits.PerCustomer)
             .WithTags("Webhooks")
             .DisableAntiforgery();
         group.MapPost("/{customer}/{source}", ReceiveAsync);
@@ -55,7 +54,7 @@ internal static class WebhookEndpoints
 
     private static async Task<IResult> ReceiveAsync(
         string customer, string source, HttpRequest request, CustomerDirectory directory,
-        EventIngestor ingestor, IOptions<WebhookOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        EventIngestor ingestor, RateLimits rateLimits, IOptions<WebhookOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!Names.IsValidId(source))
         {
@@ -91,7 +90,22 @@ internal static class WebhookEndpoints
             return Problems.Signature(verification.Problem!, verification.Detail!);
         }
 
-        switch (CloudEventsIn.Detect(request))
+        if (rateLimits.Charge(request.HttpContext, customer) is { } limited)
+        {
+            return limited;
+        }
+
+        // Checked before any parser sees it: a parser that skips a string without decoding it would let invalid UTF-8
+        // through, and later decoding it would throw.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return Problems.BadRequest("invalid-json", "The body is not valid UTF-8 JSON.");
+        }
+
+        // Binary mode takes the event's type and id from ce-* headers, which no signature covers: on a signed source a
+        // replayed delivery could pass as a new event. So binary mode is for unsigned sources; structured and batch
+        // CloudEvents are inside the signed body and work on any source.
+        switch (CloudEventsIn.Detect(request, binaryAllowed: scheme.Name == "none"))
         {
             case CloudEventsIn.Mode.Structured:
                 return CloudEventsIn.TryStructured(body, source, out var structured) is { } bad ? bad : await ingestor.IngestAsync(customer, structured!);

@@ -10,6 +10,10 @@ namespace Fabric.Grains.Customers;
 internal sealed partial class CustomerGrain
 {
     private readonly List<(EventEnvelope Event, TaskCompletionSource<AppendResult> Done)> _batch = [];
+
+    // The seq range of each AppendBatch call still waiting: a write never splits one call's events, so a batch request
+    // is kept whole or not at all, and a retry after a failure cannot store half of it twice.
+    private readonly List<(long First, long Last)> _units = [];
     private readonly Dictionary<(string Source, string Key), Task<AppendResult>> _inFlightKeys = [];
     private long _assignedSeq;
     private bool _writing;
@@ -49,8 +53,19 @@ internal sealed partial class CustomerGrain
         {
             while (_batch.Count > 0 && _broken is null)
             {
-                var take = _batch.Count <= _options.AppendBatchMax ? [.. _batch] : _batch.GetRange(0, _options.AppendBatchMax);
-                _batch.RemoveRange(0, take.Count);
+                var count = Math.Min(_batch.Count, _options.AppendBatchMax);
+                var cut = _batch[count - 1].Event.Seq;
+                foreach (var (first, last) in _units)
+                {
+                    if (first <= cut && cut < last)
+                    {
+                        count += (int)(last - cut);
+                    }
+                }
+
+                var take = _batch.GetRange(0, count);
+                _batch.RemoveRange(0, count);
+                _units.RemoveAll(u => u.Last <= take[^1].Event.Seq);
                 var events = take.ConvertAll(t => t.Event);
                 try
                 {
@@ -112,6 +127,7 @@ internal sealed partial class CustomerGrain
         }
 
         _batch.Clear();
+        _units.Clear();
         _inFlightKeys.Clear();
         this.DeactivateOnIdle();
     }

@@ -90,9 +90,15 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
         // All admitted in this one turn, before any write starts: consecutive seqs, and one log write for the lot
         // (up to AppendBatchMax).
         var pending = new Task<AppendResult>[events.Count];
+        var first = _assignedSeq + 1;
         for (var i = 0; i < events.Count; i++)
         {
             pending[i] = Admit(events[i], now, startWriting: false);
+        }
+
+        if (_assignedSeq > first)
+        {
+            _units.Add((first, _assignedSeq));
         }
 
         StartWriting();

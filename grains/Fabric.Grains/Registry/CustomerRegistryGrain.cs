@@ -6,7 +6,8 @@ namespace Fabric.Grains.Registry;
 /// <summary>
 /// One customer's sources and API keys. Reads never write, so asking about a customer that does not exist leaves
 /// nothing behind. A change is saved first, then announced on the change feed; if the announcement fails the call
-/// fails, and the caller's retry (every change is idempotent) announces it again.
+/// fails, and the caller's retry (every change is idempotent, and a removal that finds nothing announces anyway)
+/// announces it again.
 /// </summary>
 internal sealed class CustomerRegistryGrain(
     [PersistentState("registry")] IPersistentState<CustomerRegistration> state,
@@ -61,7 +62,7 @@ internal sealed class CustomerRegistryGrain(
 
         return state.State.Sources.Remove(name)
             ? await SaveAsync(RegistryOutcome.Removed)
-            : new RegistryResult(RegistryOutcome.NotFound, Snapshot());
+            : await AnnounceAsync(RegistryOutcome.NotFound);
     }
 
     public async Task<RegistryResult> AddKey(ApiKeyRecord key)
@@ -85,7 +86,7 @@ internal sealed class CustomerRegistryGrain(
 
         return state.State.Keys.Remove(id)
             ? await SaveAsync(RegistryOutcome.Removed)
-            : new RegistryResult(RegistryOutcome.NotFound, Snapshot());
+            : await AnnounceAsync(RegistryOutcome.NotFound);
     }
 
     private async Task<RegistryResult> SaveAsync(RegistryOutcome outcome)
@@ -103,6 +104,15 @@ internal sealed class CustomerRegistryGrain(
             throw;
         }
 
+        return await AnnounceAsync(outcome);
+    }
+
+    /// <summary>
+    /// Tells the gateways. Also done when a removal finds nothing to remove: that may be the retry of a removal whose
+    /// announcement failed, and a revoked key must not stay valid on other gateways because the first try timed out.
+    /// </summary>
+    private async Task<RegistryResult> AnnounceAsync(RegistryOutcome outcome)
+    {
         await GrainFactory.GetGrain<IRegistryChangesGrain>(0).Changed(Customer);
         return new RegistryResult(outcome, Snapshot());
     }

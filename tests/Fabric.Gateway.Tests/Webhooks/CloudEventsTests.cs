@@ -109,4 +109,38 @@ public sealed class CloudEventsTests(GatewayFixture fixture)
         unknown.Headers.Add("WebHook-Request-Origin", "eventemitter.example.com");
         Assert.Equal(HttpStatusCode.NotFound, (await fixture.Http.SendAsync(unknown)).StatusCode);
     }
+
+    [Fact]
+    public async Task Ce_headers_on_a_signed_source_are_ignored_so_a_replay_cannot_pose_as_a_new_event()
+    {
+        var customer = await fixture.NewCustomerAsync();
+        await fixture.PutSourceAsync(customer, "gh", """{"scheme":"github","secrets":["s3cret"]}""");
+        var signed = (await Signers.SignAsync(new { scheme = "github", secret = "s3cret", body = """{"action":"opened"}""" }))[0];
+        var headers = new Dictionary<string, string>(signed.Headers)
+        {
+            ["X-GitHub-Event"] = "issues", ["X-GitHub-Delivery"] = "d-1",
+            ["ce-specversion"] = "1.0", ["ce-id"] = "new-1", ["ce-source"] = "/x", ["ce-type"] = "attacker.chosen",
+        };
+
+        Assert.Equal(HttpStatusCode.Accepted, (await WebhookRequests.SendAsync(fixture.Http, $"/v1/webhooks/{customer}/gh", signed with { Headers = headers })).StatusCode);
+        headers["ce-id"] = "new-2";
+        var replay = await WebhookRequests.SendAsync(fixture.Http, $"/v1/webhooks/{customer}/gh", signed with { Headers = headers });
+        Assert.True((await replay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("duplicate").GetBoolean());
+
+        var e = (await fixture.Http.GetFromJsonAsync<JsonElement>($"/v1/customers/{customer}/events")).GetProperty("events").EnumerateArray().Single();
+        Assert.Equal(("issues.opened", "d-1"), (e.Type(), e.GetProperty("key").GetString()));
+        Assert.False(e.TryGetProperty("ce", out _));
+    }
+
+    [Fact]
+    public async Task A_cloudevent_whose_data_is_not_valid_utf8_is_refused_not_a_server_error()
+    {
+        var customer = await fixture.NewCustomerAsync();
+        byte[] body = [.. """{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{"k":" """u8, 0xC3, 0x28, .. "\"}}"u8];
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/cloudevents+json");
+        var response = await fixture.Http.PostAsync($"/v1/webhooks/{customer}/{GatewayFixture.TestSource}", content);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.EndsWith("/invalid-json", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString(), StringComparison.Ordinal);
+    }
 }
