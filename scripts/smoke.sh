@@ -29,7 +29,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/customers/acme/events")
 [ "$code" = 401 ] || { echo "smoke: history without a key answered $code, not 401"; exit 1; }
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/v1/webhooks/acme/nosuchsource" -H 'Content-Type: application/json' -d '{}')
 [ "$code" = 404 ] || { echo "smoke: an unknown source answered $code, not 404"; exit 1; }
-curl -fsS "$url/openapi/v1.json" | grep -q '/v1/admin/customers/{customer}/sources/{source}' || { echo "smoke: no OpenAPI document"; exit 1; }
+openapi=$(curl -fsS "$url/openapi/v1.json")   # captured first: grep -q closing the pipe early would fail curl
+echo "$openapi" | grep -q '/v1/admin/customers/{customer}/sources/{source}' || { echo "smoke: no OpenAPI document"; exit 1; }
+code=$(curl -s -o /dev/null -w '%{http_code}' "$url/scalar/v1")
+[ "$code" = 200 ] || { echo "smoke: the API reference page (Development) answered $code"; exit 1; }
 echo "$history" | grep -q '"amount":42' || { echo "smoke: event not in history: $history"; exit 1; }
 grep -q "Now listening on: $url" "$log" || { echo "smoke: the listen address was not printed"; cat "$log"; exit 1; }
 echo "smoke: ok"
