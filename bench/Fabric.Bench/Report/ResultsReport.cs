@@ -9,7 +9,7 @@ namespace Fabric.Bench.Report;
 /// Turns one run's results lines into <c>&lt;date&gt;.md</c> (medians over runs, each with its ratio to the baseline
 /// and to the peers, the targets met or not, the machine) and PNG plots beside it.
 /// </summary>
-internal static class ResultsReport
+internal static partial class ResultsReport
 {
     public const string Fabric = "fabric";
     public const string Baseline = "kestrel";
@@ -53,53 +53,7 @@ internal static class ResultsReport
         var targets = new List<string>();
         var plots = new List<string>();
 
-        var ingest = Medians(lines, "ingest", l => Str(l, "server"), "rps", "p50_ms", "p99_ms");
-        if (ingest.Count > 0)
-        {
-            w("## Ingest at maximum throughput");
-            w("");
-            w("Closed-loop POSTs of a 512-byte JSON body, one customer; Fabric acknowledges after the customer grain appended the event " +
-              "(embedded: to its in-memory log; fabric-distributed: to the customer's Redis stream, through one of the two gateways).");
-            w("");
-            Table(w, ingest, ["req/s", "p50 ms", "p99 ms"], higherIsBetter: true);
-            var ratio = Ratio(ingest, Fabric, Baseline);
-            targets.Add(Target("Ingest ≥ 0.5× bare Kestrel POST req/s — embedded (in-memory log, not durable)", ratio is >= 0.5, $"{ratio:F2}×"));
-            if (Ratio(ingest, FabricDistributed, Baseline) is { } durable)
-            {
-                targets.Add(Target("Ingest acknowledged durably ≥ 0.5× bare Kestrel POST — distributed (Redis AOF, 2 silos, 2 gateways, same machine)", durable >= 0.5, $"{durable:F2}×"));
-            }
-
-            if (Ratio(ingest, FabricSigned, BaselineSigned) is { } signed)
-            {
-                var plain = Ratio(ingest, FabricSigned, Baseline);
-                targets.Add(Target("Signed webhook (Standard Webhooks, verified) ingest ≥ 0.5× bare Kestrel POST, same signing client — embedded", signed >= 0.5,
-                    $"{signed:F2}× ({plain:F2}× the unsigned baseline)"));
-            }
-        }
-
-        var publish = Medians(lines, "ingest", l => Str(l, "server"), "eps", "rps", "p50_ms", "p99_ms");
-        if (PublishServers.Any(publish.ContainsKey))
-        {
-            var batch = lines.Where(l => Str(l, "server") == FabricBatch).Select(l => Num(l, "events_per_request")).FirstOrDefault();
-            w("## Publish API: single events and batches");
-            w("");
-            w($"Closed-loop POSTs to `/v1/customers/bench/events` (one event each) and `/events/batch` ({batch:F0} events each), " +
-              "with an API key; events/s counts acknowledged events.");
-            w("");
-            w("| server | events/s | req/s | p50 ms | p99 ms |");
-            w("|---|---|---|---|---|");
-            foreach (var server in PublishServers.Where(publish.ContainsKey))
-            {
-                w($"| {server} | {string.Join(" | ", publish[server].Select(Format))} |");
-            }
-
-            w("");
-            if (publish.TryGetValue(FabricBatch, out var b) && publish.TryGetValue(FabricPublish, out var p) && p[0] > 0)
-            {
-                w($"Batch publish delivers {b[0] / p[0]:F1}× the events/s of single publish.");
-                w("");
-            }
-        }
+        WriteIngest(w, lines, targets);
 
         var e2e = Medians(lines, "e2e", l => Str(l, "server"), "p50_ms", "p99_ms", "achieved_rate", "max_ms");
         if (e2e.Count > 0)

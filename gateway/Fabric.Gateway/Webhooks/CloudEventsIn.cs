@@ -49,6 +49,12 @@ internal static class CloudEventsIn
     public static ProblemHttpResult? TryStructured(byte[] body, string source, out IncomingEvent? incoming)
     {
         incoming = null;
+        // The SDK's parser skips a string without decoding it, so invalid UTF-8 would pass it and throw later.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return Problems.BadRequest("invalid-json", "The body is not valid UTF-8 JSON.");
+        }
+
         CloudEvent cloudEvent;
         try
         {
@@ -66,6 +72,11 @@ internal static class CloudEventsIn
     public static ProblemHttpResult? TryBatch(byte[] body, string source, int maxEvents, out List<BatchItem> items)
     {
         items = [];
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return Problems.BadRequest("invalid-json", "The body is not valid UTF-8 JSON.");
+        }
+
         JsonDocument document;
         try
         {

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using Fabric.Contracts;
+
+namespace Fabric.Grains.Customers;
+
+/// <summary>
+/// The front of the append path: each event is admitted synchronously (a repeat answers with the first event, a new
+/// one takes the next seq and joins the batch), then waits for the group commit in <c>CustomerGrain.Commit.cs</c>.
+/// </summary>
+internal sealed partial class CustomerGrain
+{
+    public async Task<AppendResult> Append(IncomingEvent incoming)
+    {
+        ArgumentNullException.ThrowIfNull(incoming);
+        using var activity = GrainsTelemetry.Source.StartActivity(GrainsTelemetry.AppendSpan);
+        var result = await Admit(incoming, _time.GetUtcNow(), startWriting: true);
+        activity?.SetTag("fabric.seq", result.Seq);
+        activity?.SetTag("fabric.duplicate", result.Duplicate);
+        return result;
+    }
+
+    public async Task<IReadOnlyList<AppendResult>> AppendBatch(IReadOnlyList<IncomingEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        using var activity = GrainsTelemetry.Source.StartActivity(GrainsTelemetry.AppendSpan);
+        activity?.SetTag("fabric.batch", events.Count);
+        var now = _time.GetUtcNow();
+        // All admitted in this one turn, before any write starts: consecutive seqs, and one log write for the lot
+        // (up to AppendBatchMax).
+        var pending = new Task<AppendResult>[events.Count];
+        var first = _assignedSeq + 1;
+        for (var i = 0; i < events.Count; i++)
+        {
+            pending[i] = Admit(events[i], now, startWriting: false);
+        }
+
+        if (_assignedSeq > first)
+        {
+            _units.Add((first, _assignedSeq));
+        }
+
+        StartWriting();
+        return await Task.WhenAll(pending);
+    }
+
+    /// <summary>
+    /// Synchronously decides an event's fate: a repeat of a kept or in-flight key answers with the first event; a new
+    /// event takes the next seq and joins the batch. The returned task completes once the event is kept.
+    /// </summary>
+    private Task<AppendResult> Admit(IncomingEvent incoming, DateTimeOffset now, bool startWriting)
+    {
+        if (_broken is not null)
+        {
+            return Task.FromException<AppendResult>(new LogUnavailableException("The customer's log failed; this activation is being replaced."));
+        }
+
+        if (incoming.IdempotencyKey is { } key)
+        {
+            if (_idempotency.TryGet(incoming.Source, key, now, out var first))
+            {
+                GrainsTelemetry.Duplicates.Add(1);
+                return Task.FromResult(first);
+            }
+
+            if (_inFlightKeys.TryGetValue((incoming.Source, key), out var pending))
+            {
+                // The same key is being written right now: answer with that event once it is kept.
+                GrainsTelemetry.Duplicates.Add(1);
+                return AsDuplicateAsync(pending);
+            }
+        }
+
+        var envelope = new EventEnvelope(
+            Id: "evt_" + Guid.CreateVersion7(now).ToString("N"),
+            Seq: ++_assignedSeq,
+            Customer: Customer,
+            Source: incoming.Source,
+            Type: incoming.Type,
+            Time: now,
+            ContentType: incoming.ContentType,
+            Data: incoming.Data,
+            IdempotencyKey: incoming.IdempotencyKey,
+            TraceParent: incoming.TraceParent ?? Activity.Current?.Id,
+            CloudEvent: incoming.CloudEvent);
+
+        // Kept first, acknowledged after: the answer waits for the log write that carries this event.
+        return CommitAsync(envelope, startWriting);
+    }
+
+    private static async Task<AppendResult> AsDuplicateAsync(Task<AppendResult> first) => (await first) with { Duplicate = true };
+}
