@@ -32,7 +32,7 @@ internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<Event
     }
 
     /// <summary>Appends a batch's valid events in one grain call; refused ones keep their place with their problem.</summary>
-    public async Task<IResult> IngestBatchAsync(string customer, IReadOnlyList<BatchItem> items, int acceptedStatus = StatusCodes.Status202Accepted)
+    public async Task<IResult> IngestBatchAsync(string customer, IReadOnlyList<BatchItem> items)
     {
         using var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.IngestSpan);
         activity?.SetTag(GatewayTelemetry.CustomerTag, customer);
@@ -62,7 +62,7 @@ internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<Event
 
         GatewayTelemetry.Ingested.Add(appended.Count(r => !r.Duplicate), new KeyValuePair<string, object?>("duplicate", false));
         GatewayTelemetry.Ingested.Add(appended.Count(r => r.Duplicate), new KeyValuePair<string, object?>("duplicate", true));
-        return TypedResults.Json(new BatchResponse(results), Api.ApiJsonContext.Default.BatchResponse, statusCode: acceptedStatus);
+        return TypedResults.Json(new BatchResponse(results), Api.ApiJsonContext.Default.BatchResponse, statusCode: StatusCodes.Status202Accepted);
     }
 
     private static partial class Log

@@ -5,14 +5,6 @@ namespace Fabric.Gateway.Events;
 /// <summary>Checks that a body is one complete JSON value and finds the fields providers name things by, in one pass.</summary>
 internal static class JsonBody
 {
-    /// <summary>True when <paramref name="body"/> is valid JSON; <paramref name="type"/> is the root object's <c>type</c> string, if any.</summary>
-    public static bool TryInspect(ReadOnlySpan<byte> body, out string? type)
-    {
-        var valid = TryInspect(body, out BodyFacts facts);
-        type = facts.Type;
-        return valid;
-    }
-
     /// <summary>True when <paramref name="body"/> is valid UTF-8 JSON; <paramref name="facts"/> holds the fields providers use.</summary>
     public static bool TryInspect(ReadOnlySpan<byte> body, out BodyFacts facts)
     {

@@ -136,7 +136,7 @@ internal static class CloudEventsIn
             return Problems.BadRequest("invalid-cloudevent", "A binary-mode CloudEvent needs ce-id, ce-source, ce-type and ce-specversion headers.");
         }
 
-        if (body.Length > 0 && !JsonBody.TryInspect(body, out string? _))
+        if (body.Length > 0 && !JsonBody.TryInspect(body, out BodyFacts _))
         {
             return Problems.BadRequest("invalid-json", "The CloudEvent's data is not valid UTF-8 JSON.");
         }

@@ -10,22 +10,8 @@ internal sealed class GitHubScheme : SignatureScheme
 
     public override string Name => "github";
 
-    public override Verification Verify(IHeaderDictionary headers, ReadOnlySpan<byte> body, SourceKeys keys, long nowUnixSeconds)
-    {
-        var value = Header(headers, HeaderName);
-        if (value is null)
-        {
-            return Verification.Missing(HeaderName);
-        }
-
-        Span<byte> signature = stackalloc byte[32];
-        if (!value.StartsWith("sha256=", StringComparison.Ordinal) || !Hmac.TryHex(value.AsSpan(7), signature, out var length))
-        {
-            return Verification.Invalid("The X-Hub-Signature-256 header must be sha256= followed by a hex HMAC.");
-        }
-
-        return Hmac.AnyMatches(HashAlgorithmName.SHA256, keys.Secrets, [], body, signature[..length]) ? Verification.Ok : Verification.NoMatch;
-    }
+    public override Verification Verify(IHeaderDictionary headers, ReadOnlySpan<byte> body, SourceKeys keys, long nowUnixSeconds) =>
+        Hmac.VerifyBodyHeader(Header(headers, HeaderName), HeaderName, "sha256=", base64: false, HashAlgorithmName.SHA256, keys.Secrets, body);
 
     public override string? IdempotencyKey(IHeaderDictionary headers, in BodyFacts body) =>
         Header(headers, "X-GitHub-Delivery") ?? base.IdempotencyKey(headers, body);

@@ -6,6 +6,32 @@ namespace Fabric.Gateway.Webhooks.Verification;
 /// <summary>HMAC over a prefix and the raw body without copying the body, and constant-time matching.</summary>
 internal static class Hmac
 {
+    /// <summary>
+    /// One header holding an optional prefix and the hex or base64 HMAC of the body alone: GitHub, Shopify and the
+    /// generic <c>hmac</c> scheme are each this check with their own header, prefix, encoding and algorithm.
+    /// </summary>
+    public static Verification VerifyBodyHeader(
+        string? value, string header, string prefix, bool base64, HashAlgorithmName algorithm, IReadOnlyList<byte[]> keys, ReadOnlySpan<byte> body)
+    {
+        if (value is null)
+        {
+            return Verification.Missing(header);
+        }
+
+        Span<byte> signature = stackalloc byte[96];
+        var encoded = value.AsSpan();
+        var length = 0;
+        var decoded = encoded.StartsWith(prefix, StringComparison.Ordinal)
+            && (base64 ? TryBase64(encoded[prefix.Length..], signature, out length) : TryHex(encoded[prefix.Length..], signature, out length));
+        if (!decoded)
+        {
+            var shape = (prefix.Length > 0 ? prefix + " followed by " : "") + (base64 ? "a base64 HMAC" : "a hex HMAC");
+            return Verification.Invalid($"The {header} header must be {shape}.");
+        }
+
+        return AnyMatches(algorithm, keys, [], body, signature[..length]) ? Verification.Ok : Verification.NoMatch;
+    }
+
     /// <summary>True when <paramref name="expected"/> equals the HMAC of prefix‖body under any of the keys.</summary>
     public static bool AnyMatches(HashAlgorithmName algorithm, IReadOnlyList<byte[]> keys, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> body, ReadOnlySpan<byte> expected)
     {

@@ -24,29 +24,8 @@ internal sealed class HmacScheme : SignatureScheme
     public override Verification Verify(IHeaderDictionary headers, ReadOnlySpan<byte> body, SourceKeys keys, long nowUnixSeconds)
     {
         var settings = keys.Settings;
-        var name = settings.Header!;
-        var value = Header(headers, name);
-        if (value is null)
-        {
-            return Verification.Missing(name);
-        }
-
-        var prefix = settings.Prefix ?? "";
-        if (!value.StartsWith(prefix, StringComparison.Ordinal))
-        {
-            return Verification.Invalid($"The {name} header must start with '{prefix}'.");
-        }
-
         var algorithm = settings.Algorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256;
-        Span<byte> signature = stackalloc byte[96];
-        var encoded = value.AsSpan(prefix.Length);
-        var decoded = settings.Encoding == "base64" ? Hmac.TryBase64(encoded, signature, out var length) : Hmac.TryHex(encoded, signature, out length);
-        if (!decoded)
-        {
-            return Verification.Invalid($"The {name} header must carry a {settings.Encoding ?? "hex"} HMAC.");
-        }
-
-        return Hmac.AnyMatches(algorithm, keys.Secrets, [], body, signature[..length]) ? Verification.Ok : Verification.NoMatch;
+        return Hmac.VerifyBodyHeader(Header(headers, settings.Header!), settings.Header!, settings.Prefix ?? "", settings.Encoding == "base64", algorithm, keys.Secrets, body);
     }
 
     public override string? EventType(IHeaderDictionary headers, in BodyFacts body) => Header(headers, "Fabric-Event-Type") ?? body.Type;

@@ -13,22 +13,8 @@ internal sealed class ShopifyScheme : SignatureScheme
 
     public override string Name => "shopify";
 
-    public override Verification Verify(IHeaderDictionary headers, ReadOnlySpan<byte> body, SourceKeys keys, long nowUnixSeconds)
-    {
-        var value = Header(headers, HeaderName) ?? Header(headers, "Shopify-Hmac-Sha256");
-        if (value is null)
-        {
-            return Verification.Missing(HeaderName);
-        }
-
-        Span<byte> signature = stackalloc byte[48];
-        if (!Hmac.TryBase64(value, signature, out var length))
-        {
-            return Verification.Invalid("The X-Shopify-Hmac-Sha256 header must be a base64 HMAC.");
-        }
-
-        return Hmac.AnyMatches(HashAlgorithmName.SHA256, keys.Secrets, [], body, signature[..length]) ? Verification.Ok : Verification.NoMatch;
-    }
+    public override Verification Verify(IHeaderDictionary headers, ReadOnlySpan<byte> body, SourceKeys keys, long nowUnixSeconds) =>
+        Hmac.VerifyBodyHeader(Header(headers, HeaderName) ?? Header(headers, "Shopify-Hmac-Sha256"), HeaderName, "", base64: true, HashAlgorithmName.SHA256, keys.Secrets, body);
 
     public override string? IdempotencyKey(IHeaderDictionary headers, in BodyFacts body) =>
         Header(headers, "X-Shopify-Webhook-Id") ?? Header(headers, "Shopify-Webhook-Id") ?? base.IdempotencyKey(headers, body);
