@@ -21,14 +21,24 @@ public interface ICustomerGrain : IGrainWithStringKey
     [Alias("GetSince")]
     Task<EventPage> GetSince(long afterSeq, int max);
 
-    /// <summary>Registers (or renews) a gateway's observer; returns the customer's newest seq at that moment.</summary>
+    /// <summary>
+    /// Registers (or renews) a gateway's observer; returns the customer's newest seq and the log's epoch at that moment.
+    /// </summary>
     /// <param name="gatewayId">Stable id of the gateway process.</param>
     /// <param name="generation">Increases with every registration change of that gateway; older ones are ignored.</param>
     /// <param name="observer">Where pushes go.</param>
+    /// <param name="released">
+    /// The last event the gateway released, if any: a witness. A log found behind it (or holding another event at its
+    /// seq) lost events it had handed out, and starts a new epoch instead of handing their seqs out again.
+    /// </param>
     [Alias("Subscribe")]
-    Task<long> Subscribe(string gatewayId, long generation, IGatewayObserver observer);
+    Task<Registration> Subscribe(string gatewayId, long generation, IGatewayObserver observer, LogPosition? released);
 
     /// <summary>Removes a gateway's observer unless a newer registration of the same gateway has arrived.</summary>
     [Alias("Unsubscribe")]
     Task Unsubscribe(string gatewayId, long generation);
 }
+
+/// <summary>The answer to <see cref="ICustomerGrain.Subscribe"/>.</summary>
+[GenerateSerializer, Immutable, Alias("fabric.Registration")]
+public sealed record Registration([property: Id(0)] long LastSeq, [property: Id(1)] LogEpoch Epoch);

@@ -14,8 +14,9 @@ public interface IGatewayObserver : IGrainObserver
     Task OnEvents(EventBatch batch);
 }
 
-/// <summary>A batch of one customer's events pushed to a gateway.</summary>
+/// <summary>A batch of one customer's events pushed to a gateway, with the epoch their seqs belong to.</summary>
 [GenerateSerializer, Immutable, Alias("fabric.EventBatch")]
 public sealed record EventBatch(
     [property: Id(0)] string Customer,
-    [property: Id(1)] IReadOnlyList<EventEnvelope> Events);
+    [property: Id(1)] IReadOnlyList<EventEnvelope> Events,
+    [property: Id(2)] LogEpoch Epoch);

@@ -46,9 +46,9 @@ public sealed class FabricSocket : IAsyncDisposable
     public Task SendBinaryAsync(byte[] bytes) => _socket.SendAsync(bytes, WebSocketMessageType.Binary, true, CancellationToken.None);
 
     /// <summary>Subscribes and returns the <c>subscribed</c> reply.</summary>
-    public async Task<JsonElement> SubscribeAsync(string[] topics, long? since = null)
+    public async Task<JsonElement> SubscribeAsync(string[] topics, long? since = null, string? epoch = null)
     {
-        await SendAsync(since is null ? new { op = "subscribe", topics } : new { op = "subscribe", topics, since });
+        await SendAsync(since is null ? new { op = "subscribe", topics } : epoch is null ? new { op = "subscribe", topics, since } : new { op = "subscribe", topics, since, epoch });
         var reply = await ReceiveAsync();
         Assert.Equal("subscribed", reply.GetProperty("op").GetString());
         return reply;

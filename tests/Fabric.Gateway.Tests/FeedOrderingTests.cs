@@ -24,11 +24,10 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         var (grain, events) = await AppendAsync(5);
         await using var pair = await SocketPair.OpenAsync();
         await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 0);
-        var feed = live.Feed;
 
         // Seq 3 before 1, 1 twice, 2 never pushed, 4 and 5 only known from the grain.
-        feed.OnEvents([events[2], events[0]]);
-        feed.OnEvents([events[0]]);
+        live.Push(events[2], events[0]);
+        live.Push(events[0]);
 
         var seqs = new List<long>();
         for (var i = 0; i < 5; i++)
@@ -37,7 +36,7 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         }
 
         Assert.Equal([1L, 2, 3, 4, 5], seqs);
-        feed.OnEvents([events[3], events[1]]);   // late copies of released events
+        live.Push(events[3], events[1]);   // late copies of released events
         Assert.Null(await pair.TryReceiveAsync(TimeSpan.FromMilliseconds(300)));
     }
 
@@ -47,13 +46,12 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         var (grain, events) = await AppendAsync(1);
         await using var pair = await SocketPair.OpenAsync();
         await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 1);
-        var feed = live.Feed;
 
         // A phantom seq 9 (as from a log that later lost data) must not hold back the real seq 2.
-        feed.OnEvents([events[0] with { Seq = 9 }]);
+        live.Push(events[0] with { Seq = 9 });
         await Task.Delay(200);
         var second = await grain.Append(new IncomingEvent("test", "real", "application/json", "{}"u8.ToArray(), null, null));
-        feed.OnEvents((await grain.GetSince(1, 10)).Events);
+        live.Push([.. (await grain.GetSince(1, 10)).Events]);
 
         Assert.Equal(second.Seq, (await pair.ReceiveAsync()).GetProperty("seq").GetInt64());
     }
@@ -68,24 +66,43 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         var tinyQueue = new SocketOptions { SendQueueMaxBytes = 1024 };
         await using var live = await LiveFeed.StartAsync(grain, pair, registeredAt: 0, tinyQueue);
 
-        live.Feed.OnEvents((await grain.GetSince(0, 10)).Events);
+        live.Push([.. (await grain.GetSince(0, 10)).Events]);
 
         var frame = await pair.ReceiveAsync();
         Assert.Equal(8 * 1024, frame.GetProperty("data").GetProperty("pad").GetString()!.Length);
     }
 
     [Fact]
-    public async Task A_log_that_went_back_behind_the_feed_makes_live_sockets_resync_with_4101()
+    public async Task A_new_epoch_forking_below_the_feed_makes_live_sockets_above_it_resync_with_4101()
     {
-        // The feed released up to 5; the grain's log holds only 3 (a non-durable log that restarted and refilled).
+        // The feed released up to 5; the log now says its seqs above 3 belong to another epoch (it lost 4 and 5).
         var (grain, _) = await AppendAsync(3);
         await using var pair = await SocketPair.OpenAsync();
         await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 5);
 
-        live.Feed.OnRegistered(3);
+        live.Feed.OnRegistered(new Registration(3, new LogEpoch("forked", 3, live.Epoch.Id, 0)));
 
         Assert.Null(await pair.TryReceiveAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal((WebSocketCloseStatus)4101, pair.CloseStatus);
+    }
+
+    [Fact]
+    public async Task A_new_epoch_forking_at_or_above_a_socket_leaves_it_live()
+    {
+        var (grain, events) = await AppendAsync(3);
+        await using var pair = await SocketPair.OpenAsync();
+        await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 3);
+
+        // Seqs up to 3 mean the same events in both epochs: the socket at 3 has lost nothing and stays.
+        var forked = new LogEpoch("forked", 3, live.Epoch.Id, 0);
+        live.Feed.OnRegistered(new Registration(3, forked));
+        live.Feed.OnEvents(new EventBatch(grain.GetPrimaryKeyString(), [events[0] with { Seq = 4, Id = "evt_4" }], forked));
+
+        Assert.Equal("evt_4", (await pair.ReceiveAsync()).GetProperty("id").GetString());
+        // A late push from the epoch the feed left is ignored, not delivered as seq 5.
+        live.Push(events[0] with { Seq = 5 });
+        Assert.Null(await pair.TryReceiveAsync(TimeSpan.FromMilliseconds(300)));
+        Assert.Null(pair.CloseStatus);
     }
 
     [Fact]
@@ -95,7 +112,7 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         var (grain, events) = await AppendAsync(3);
         await using var pair = await SocketPair.OpenAsync();
         await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 0);
-        live.Feed.OnEvents(events);
+        live.Push([.. events]);
         var seqs = new List<long>();
         for (var i = 0; i < 3; i++)
         {
@@ -104,10 +121,10 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
 
         Assert.Equal([1L, 2, 3], seqs);
 
-        live.Feed.OnRegistered(1);
+        live.Feed.OnRegistered(new Registration(1, live.Epoch));
 
         await grain.Append(new IncomingEvent("test", "t.next", "application/json", Encoding.UTF8.GetBytes("{}"), null, null));
-        live.Feed.OnEvents((await grain.GetSince(3, 10)).Events);
+        live.Push([.. (await grain.GetSince(3, 10)).Events]);
         Assert.Equal(4, (await pair.ReceiveAsync()).GetProperty("seq").GetInt64());
         Assert.Null(pair.CloseStatus);
     }
@@ -124,9 +141,15 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
     }
 
     /// <summary>A feed registered at a seq, with one live socket subscribed to everything; stopped on dispose.</summary>
-    private sealed class LiveFeed(CustomerFeed feed, SocketSession session, Task sending) : IAsyncDisposable
+    private sealed class LiveFeed(CustomerFeed feed, SocketSession session, Task sending, LogEpoch epoch) : IAsyncDisposable
     {
         public CustomerFeed Feed => feed;
+
+        /// <summary>The grain's epoch, which the feed was registered with.</summary>
+        public LogEpoch Epoch => epoch;
+
+        /// <summary>Pushes events to the feed as the grain would, in its epoch.</summary>
+        public void Push(params EventEnvelope[] events) => feed.OnEvents(new EventBatch(feed.Customer, events, epoch));
 
         public static Task<LiveFeed> StartAsync(GatewayFixture fixture, ICustomerGrain grain, SocketPair pair, long registeredAt) =>
             StartAsync(grain, pair, registeredAt, fixture.Services.GetRequiredService<IOptions<SocketOptions>>().Value);
@@ -137,11 +160,12 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
             var feed = new CustomerFeed(session.Customer, grain, options, NullLogger.Instance);
             feed.Add(session);
             var sending = session.RunSendLoopAsync();
-            feed.OnRegistered(registeredAt);
-            await feed.SubscribeAsync(session, ["*"], since: null);
+            var epoch = (await grain.GetSince(0, 0)).Epoch;
+            feed.OnRegistered(new Registration(registeredAt, epoch));
+            await feed.SubscribeAsync(session, ["*"], since: null, epoch: null);
             Assert.Equal("subscribed", (await pair.ReceiveAsync()).GetProperty("op").GetString());
             await Eventually.True(() => session.QueuedBytes == 0);   // the send loop has accounted for the reply
-            return new LiveFeed(feed, session, sending);
+            return new LiveFeed(feed, session, sending, epoch);
         }
 
         public async ValueTask DisposeAsync()
@@ -150,63 +174,6 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
             session.RequestClose(CloseCodes.Normal, "done");
             await sending;
             session.Dispose();
-        }
-    }
-
-    /// <summary>Two ends of a real WebSocket over a loopback TCP connection.</summary>
-    private sealed class SocketPair : IAsyncDisposable
-    {
-        private readonly TcpClient _serverTcp;
-        private readonly TcpClient _clientTcp;
-        private readonly WebSocket _client;
-
-        private SocketPair(TcpClient serverTcp, TcpClient clientTcp)
-        {
-            _serverTcp = serverTcp;
-            _clientTcp = clientTcp;
-            Server = WebSocket.CreateFromStream(serverTcp.GetStream(), new WebSocketCreationOptions { IsServer = true });
-            _client = WebSocket.CreateFromStream(clientTcp.GetStream(), new WebSocketCreationOptions { IsServer = false });
-        }
-
-        public WebSocket Server { get; }
-
-        public WebSocketCloseStatus? CloseStatus => _client.CloseStatus;
-
-        public static async Task<SocketPair> OpenAsync()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var client = new TcpClient();
-            var accepting = listener.AcceptTcpClientAsync();
-            await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-            return new SocketPair(await accepting, client);
-        }
-
-        public async Task<JsonElement> ReceiveAsync() =>
-            await TryReceiveAsync(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("No frame arrived.");
-
-        public async Task<JsonElement?> TryReceiveAsync(TimeSpan timeout)
-        {
-            using var cts = new CancellationTokenSource(timeout);
-            var buffer = new byte[64 * 1024];
-            try
-            {
-                var result = await _client.ReceiveAsync(buffer, cts.Token);
-                return result.MessageType == WebSocketMessageType.Close ? null : JsonDocument.Parse(buffer.AsMemory(0, result.Count)).RootElement.Clone();
-            }
-            catch (OperationCanceledException)
-            {
-                return null;
-            }
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            _client.Dispose();
-            Server.Dispose();
-            _clientTcp.Dispose();
-            _serverTcp.Dispose();
-            return ValueTask.CompletedTask;
         }
     }
 }

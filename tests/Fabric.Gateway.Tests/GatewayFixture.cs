@@ -22,7 +22,7 @@ public sealed class GatewayFixture : IAsyncLifetime
     /// <summary>The admin key this gateway is configured with; <see cref="Http"/> sends it.</summary>
     public const string AdminKey = "test-admin-key";
 
-    /// <summary>The unsigned source every <see cref="NewCustomerAsync"/> customer has (scheme <c>none</c>).</summary>
+    /// <summary>The unsigned source every <see cref="NewCustomerAsync()"/> customer has (scheme <c>none</c>).</summary>
     public const string TestSource = "test";
 
     private WebApplication _app = null!;
@@ -84,11 +84,15 @@ public sealed class GatewayFixture : IAsyncLifetime
     public static string NewCustomerId() => "c-" + Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>Registers a fresh customer with an unsigned source <see cref="TestSource"/> and returns its id.</summary>
-    public async Task<string> NewCustomerAsync()
+    public Task<string> NewCustomerAsync() => NewCustomerAsync(Http);
+
+    /// <summary>Registers a fresh customer with an unsigned source through whichever gateway <paramref name="admin"/> talks to.</summary>
+    public static async Task<string> NewCustomerAsync(HttpClient admin)
     {
+        ArgumentNullException.ThrowIfNull(admin);
         var customer = NewCustomerId();
-        (await Http.PutAsync($"/v1/admin/customers/{customer}", null)).EnsureSuccessStatusCode();
-        await PutSourceAsync(customer, TestSource, """{"scheme":"none"}""");
+        (await admin.PutAsync($"/v1/admin/customers/{customer}", null)).EnsureSuccessStatusCode();
+        (await admin.PutAsync($"/v1/admin/customers/{customer}/sources/{TestSource}", new StringContent("""{"scheme":"none"}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
         return customer;
     }
 

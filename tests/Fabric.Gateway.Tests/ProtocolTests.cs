@@ -10,7 +10,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     [Fact]
     public async Task Ping_is_answered_with_pong()
     {
-        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomerId());
+        await using var socket = await fixture.ConnectAsync(await fixture.NewCustomerAsync());
         await socket.SendAsync(new { op = "ping" });
         Assert.Equal("pong", (await socket.ReceiveAsync()).GetProperty("op").GetString());
     }
@@ -24,11 +24,14 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     [InlineData("{\"op\":\"subscribe\",\"topics\":[]}", "invalid_topics")]
     [InlineData("{\"op\":\"subscribe\",\"topics\":[\"a*b\"]}", "invalid_topics")]
     [InlineData("{\"op\":\"subscribe\",\"topics\":[\"a\"],\"since\":-1}", "invalid_since")]
+    [InlineData("{\"op\":\"subscribe\",\"topics\":[\"a\"],\"since\":9223372036854775807}", "invalid_since")]
+    [InlineData("{\"op\":\"subscribe\",\"topics\":[\"a\"],\"since\":9007199254740992}", "invalid_since")]
+    [InlineData("{\"op\":\"subscribe\",\"topics\":[\"a\"],\"epoch\":\"e1\"}", "invalid_epoch")]
     [InlineData("{\"op\":\"subscribe\",\"topics\":[\"a\"],\"since\":\"x\"}", "invalid_json")]
     [InlineData("{\"op\":\"subscribe\",\"topics\":[\"a\"],\"since\":\"42\"}", "invalid_json")]
     public async Task Invalid_frame_gets_an_error_and_the_socket_stays_usable(string frame, string code)
     {
-        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomerId());
+        await using var socket = await fixture.ConnectAsync(await fixture.NewCustomerAsync());
         await socket.SendTextAsync(frame);
         var error = await socket.ReceiveAsync();
         Assert.Equal(("error", code), (error.GetProperty("op").GetString(), error.GetProperty("code").GetString()));
@@ -42,7 +45,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     {
         // The receive loop waits with a zero-byte read and only then reads the frame: the fragments after the first
         // must still join into one message.
-        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomerId());
+        await using var socket = await fixture.ConnectAsync(await fixture.NewCustomerAsync());
         await socket.SendFragmentsAsync("{\"op\":", "\"pi", "ng\"}");
         Assert.Equal("pong", (await socket.ReceiveAsync()).GetProperty("op").GetString());
     }
@@ -50,7 +53,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     [Fact]
     public async Task Binary_frames_are_refused_with_an_error()
     {
-        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomerId());
+        await using var socket = await fixture.ConnectAsync(await fixture.NewCustomerAsync());
         await socket.SendBinaryAsync([1, 2, 3]);
         Assert.Equal("binary_not_supported", (await socket.ReceiveAsync()).GetProperty("code").GetString());
     }
@@ -58,7 +61,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     [Fact]
     public async Task A_client_that_keeps_sending_garbage_is_closed_with_4000()
     {
-        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomerId());
+        await using var socket = await fixture.ConnectAsync(await fixture.NewCustomerAsync());
         for (var i = 0; i < 10; i++)
         {
             await socket.SendTextAsync("garbage");
@@ -70,7 +73,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     [Fact]
     public async Task An_oversized_frame_closes_the_socket_with_1009()
     {
-        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomerId());
+        await using var socket = await fixture.ConnectAsync(await fixture.NewCustomerAsync());
         await socket.SendTextAsync("{\"op\":\"ping\",\"pad\":\"" + new string('x', GatewayFixture.MaxMessageBytes * 2) + "\"}");
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, await socket.WaitForCloseAsync());
     }
@@ -78,7 +81,7 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     [Fact]
     public async Task Too_many_topics_are_refused()
     {
-        await using var socket = await fixture.ConnectAsync(GatewayFixture.NewCustomerId());
+        await using var socket = await fixture.ConnectAsync(await fixture.NewCustomerAsync());
         var topics = Enumerable.Range(0, 129).Select(i => $"t{i}").ToArray();
         await socket.SendAsync(new { op = "subscribe", topics });
         Assert.Equal("too_many_topics", (await socket.ReceiveAsync()).GetProperty("code").GetString());
@@ -103,5 +106,15 @@ public sealed class ProtocolTests(GatewayFixture fixture)
         var uri = new Uri($"ws://{fixture.BaseAddress.Authority}/v1/ws?customer={Uri.EscapeDataString(customer)}");
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, CancellationToken.None));
         Assert.Equal(HttpStatusCode.BadRequest, socket.HttpStatusCode);
+    }
+
+    [Fact]
+    public async Task A_socket_for_an_unknown_customer_is_refused_with_404_before_the_upgrade()
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        var uri = new Uri($"ws://{fixture.BaseAddress.Authority}/v1/ws?customer={GatewayFixture.NewCustomerId()}");
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, CancellationToken.None));
+        Assert.Equal(HttpStatusCode.NotFound, socket.HttpStatusCode);
     }
 }

@@ -15,7 +15,7 @@ public sealed class PushTests(ClusterFixture fixture)
         var reference = fixture.Client.CreateObjectReference<IGatewayObserver>(observer);
         try
         {
-            Assert.Equal(0, await grain.Subscribe("gw-1", 1, reference));
+            Assert.Equal(0, (await grain.Subscribe("gw-1", 1, reference, null)).LastSeq);
             await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => grain.Append(Events.Make())));
 
             await Eventually.True(() => observer.Seqs.Count >= 200);
@@ -36,16 +36,16 @@ public sealed class PushTests(ClusterFixture fixture)
         var reference = fixture.Client.CreateObjectReference<IGatewayObserver>(observer);
         try
         {
-            await grain.Subscribe("gw-1", 5, reference);
+            await grain.Subscribe("gw-1", 5, reference, null);
             await grain.Unsubscribe("gw-1", 4);       // older than the subscribe: ignored
             await grain.Append(Events.Make());
             await Eventually.True(() => observer.Seqs.Count == 1);
 
             await grain.Unsubscribe("gw-1", 6);
-            await grain.Subscribe("gw-1", 5, reference); // overtaken by the unsubscribe: ignored
+            await grain.Subscribe("gw-1", 5, reference, null); // overtaken by the unsubscribe: ignored
             await grain.Append(Events.Make());
             // Nothing can signal that a push did not happen; a third append on a fresh subscription bounds the wait.
-            await grain.Subscribe("gw-2", 1, reference);
+            await grain.Subscribe("gw-2", 1, reference, null);
             await grain.Append(Events.Make());
             await Eventually.True(() => observer.Seqs.Contains(3));
             Assert.DoesNotContain(2, observer.Seqs);
@@ -64,7 +64,7 @@ public sealed class PushTests(ClusterFixture fixture)
         var reference = fixture.Client.CreateObjectReference<IGatewayObserver>(observer);
         try
         {
-            await grain.Subscribe("gw-1", 1, reference);
+            await grain.Subscribe("gw-1", 1, reference, null);
             await grain.Append(Events.Make());
             await Eventually.True(() => observer.Seqs.Count == 1);
 

@@ -52,17 +52,19 @@ public sealed class RedisEventLogTests : IAsyncLifetime
         _redis?.Dispose();
     }
 
+    private static readonly LogEpoch Epoch = new("test-epoch", 0);
+
     [Fact]
     public async Task Appended_events_read_back_byte_for_byte_in_seq_order()
     {
         var customer = Events.NewCustomer();
-        await _log.AppendAsync(customer, [Envelope(customer, 1), Envelope(customer, 2)]);
-        await _log.AppendAsync(customer, [Envelope(customer, 3)]);
+        await _log.AppendAsync(customer, Epoch, [Envelope(customer, 1), Envelope(customer, 2)]);
+        await _log.AppendAsync(customer, Epoch, [Envelope(customer, 3)]);
 
-        var events = await _log.ReadAsync(customer, 1, 10);
+        var events = await _log.ReadAsync(customer, 1, 10, long.MaxValue);
         Assert.Equal(new long[] { 2, 3 }, events.Select(e => e.Seq));
         Assert.Equal(Envelope(customer, 2).Data, events[0].Data);
-        Assert.Equal(new LogHead(1, 3), await _log.ReadHeadAsync(customer));
+        Assert.Equal(new LogHead(1, 3, Epoch), await _log.ReadHeadAsync(customer));
     }
 
     [Fact]
@@ -70,11 +72,11 @@ public sealed class RedisEventLogTests : IAsyncLifetime
     {
         // What a stale duplicate activation would try after another one moved the log on.
         var customer = Events.NewCustomer();
-        await _log.AppendAsync(customer, [Envelope(customer, 1), Envelope(customer, 2)]);
+        await _log.AppendAsync(customer, Epoch, [Envelope(customer, 1), Envelope(customer, 2)]);
 
-        Assert.Contains("FABRIC_SEQ", (await Assert.ThrowsAsync<LogUnavailableException>(async () => await _log.AppendAsync(customer, [Envelope(customer, 2), Envelope(customer, 3)]))).Message, StringComparison.Ordinal);
-        await Assert.ThrowsAsync<LogUnavailableException>(async () => await _log.AppendAsync(customer, [Envelope(customer, 4)]));
-        Assert.Equal(new LogHead(1, 2), await _log.ReadHeadAsync(customer));
+        Assert.Contains("FABRIC_SEQ", (await Assert.ThrowsAsync<LogUnavailableException>(async () => await _log.AppendAsync(customer, Epoch, [Envelope(customer, 2), Envelope(customer, 3)]))).Message, StringComparison.Ordinal);
+        Assert.Contains("FABRIC_EPOCH", (await Assert.ThrowsAsync<LogUnavailableException>(async () => await _log.AppendAsync(customer, new LogEpoch("other", 0), [Envelope(customer, 3)]))).Message, StringComparison.Ordinal);
+        Assert.Equal(new LogHead(1, 2, Epoch), await _log.ReadHeadAsync(customer));
     }
 
     [Fact]
@@ -82,24 +84,128 @@ public sealed class RedisEventLogTests : IAsyncLifetime
     {
         var customer = Events.NewCustomer();
         var old = DateTimeOffset.UtcNow.AddHours(-2);
-        await _log.AppendAsync(customer, [.. Enumerable.Range(1, 5).Select(i => Envelope(customer, i, old)), .. Enumerable.Range(6, 10).Select(i => Envelope(customer, i))]);
+        // Age and bytes are trimmed in whole log writes: the old events are one write, the new ones another.
+        await _log.AppendAsync(customer, Epoch, [.. Enumerable.Range(1, 5).Select(i => Envelope(customer, i, old))]);
+        await _log.AppendAsync(customer, Epoch, [.. Enumerable.Range(6, 10).Select(i => Envelope(customer, i))]);
 
-        Assert.Equal(new LogHead(6, 15), await _log.TrimAsync(customer, 100, DateTimeOffset.UtcNow.AddHours(-1)));
-        Assert.Equal(new LogHead(12, 15), await _log.TrimAsync(customer, 4, DateTimeOffset.UtcNow.AddHours(-1)));
-        Assert.Equal(new LogHead(16, 15), await _log.TrimAsync(customer, 100, DateTimeOffset.UtcNow.AddHours(1)));
+        Assert.Equal(new LogHead(6, 15, Epoch), await _log.TrimAsync(customer, Limits(100, DateTimeOffset.UtcNow.AddHours(-1))));
+        Assert.Equal(new LogHead(12, 15, Epoch), await _log.TrimAsync(customer, Limits(4, DateTimeOffset.UtcNow.AddHours(-1))));
+        Assert.Equal(new LogHead(16, 15, Epoch), await _log.TrimAsync(customer, Limits(100, DateTimeOffset.UtcNow.AddHours(1))));
 
-        Assert.Equal(new LogHead(16, 15), await _log.ReadHeadAsync(customer));
-        await _log.AppendAsync(customer, [Envelope(customer, 16)]);
-        Assert.Equal(new long[] { 16 }, (await _log.ReadAsync(customer, 0, 10)).Select(e => e.Seq));
+        Assert.Equal(new LogHead(16, 15, Epoch), await _log.ReadHeadAsync(customer));
+        await _log.AppendAsync(customer, Epoch, [Envelope(customer, 16)]);
+        Assert.Equal(new long[] { 16 }, (await _log.ReadAsync(customer, 0, 10, long.MaxValue)).Select(e => e.Seq));
     }
+
+    [Fact]
+    public async Task Retention_by_bytes_drops_the_oldest_writes_beyond_the_byte_limit()
+    {
+        var customer = Events.NewCustomer();
+        // Ten writes of one 10 KiB event each; keep 35 KiB: the newest three writes stay.
+        for (var seq = 1; seq <= 10; seq++)
+        {
+            await _log.AppendAsync(customer, Epoch, [Envelope(customer, seq, padding: 10 * 1024)]);
+        }
+
+        var head = await _log.TrimAsync(customer, new RetentionLimits(1000, 35 * 1024, DateTimeOffset.MinValue));
+        Assert.Equal((8L, 10L), (head.FirstRetainedSeq, head.LastSeq));
+        Assert.Equal(new long[] { 8, 9, 10 }, (await _log.ReadAsync(customer, 0, 100, long.MaxValue)).Select(e => e.Seq));
+    }
+
+    [Fact]
+    public async Task History_page_is_bounded_by_bytes_but_always_holds_one_event()
+    {
+        var customer = Events.NewCustomer();
+        await _log.AppendAsync(customer, Epoch, [.. Enumerable.Range(1, 40).Select(i => Envelope(customer, i, padding: 4 * 1024))]);
+
+        var page = await _log.ReadAsync(customer, 0, 1000, 20 * 1024);
+        Assert.Equal(Enumerable.Range(1, 4).Select(i => (long)i), page.Select(e => e.Seq));
+        Assert.Single(await _log.ReadAsync(customer, 0, 1000, 1));
+        Assert.Equal(40, (await _log.ReadAsync(customer, 0, 1000, long.MaxValue)).Count);
+    }
+
+    [Fact]
+    public async Task A_log_behind_the_seqs_it_handed_out_forks_to_a_new_epoch_and_refuses_the_write()
+    {
+        // As a Redis crash under appendfsync everysec leaves it: the last four entries and the seq are gone.
+        var customer = Events.NewCustomer();
+        for (var seq = 1; seq <= 10; seq++)
+        {
+            await _log.AppendAsync(customer, Epoch, [Envelope(customer, seq)]);
+        }
+
+        await LoseTailAsync(customer, keep: 6);
+
+        // The activation that handed out 1..10 goes on with 11: refused, and the log moves to an epoch forking at 6.
+        Assert.Contains("FABRIC_BEHIND", (await Assert.ThrowsAsync<LogUnavailableException>(async () => await _log.AppendAsync(customer, Epoch, [Envelope(customer, 11)]))).Message, StringComparison.Ordinal);
+        var head = await _log.ReadHeadAsync(customer);
+        Assert.Equal((1L, 6L), (head.FirstRetainedSeq, head.LastSeq));
+        Assert.NotEqual(Epoch.Id, head.Epoch!.Id);
+        Assert.Equal((6L, Epoch.Id), (head.Epoch.Base, head.Epoch.Previous));
+        Assert.True(head.Epoch.Covers(Epoch.Id, 6));
+        Assert.False(head.Epoch.Covers(Epoch.Id, 7));
+
+        // The next activation writes 7 on under the new epoch; the old one stays fenced out.
+        await _log.AppendAsync(customer, head.Epoch, [Envelope(customer, 7)]);
+        await Assert.ThrowsAsync<LogUnavailableException>(async () => await _log.AppendAsync(customer, Epoch, [Envelope(customer, 8)]));
+        Assert.Equal(7, (await _log.ReadHeadAsync(customer)).LastSeq);
+    }
+
+    [Fact]
+    public async Task A_fresh_activation_from_a_head_that_lost_entries_is_refused_too()
+    {
+        // The seq key went back with the entries, but the stream and the index still remember writing beyond it.
+        var customer = Events.NewCustomer();
+        for (var seq = 1; seq <= 10; seq++)
+        {
+            await _log.AppendAsync(customer, Epoch, [Envelope(customer, seq)]);
+        }
+
+        var db = _connection!.GetDatabase();
+        await db.StreamDeleteAsync($"fabric:{{{customer}}}:log", [.. Enumerable.Range(7, 4).Select(i => (RedisValue)$"{i}-0")]);
+        await db.StringSetAsync($"fabric:{{{customer}}}:seq", 6);
+
+        await Assert.ThrowsAsync<LogUnavailableException>(async () => await _log.AppendAsync(customer, Epoch, [Envelope(customer, 7)]));
+        var head = await _log.ReadHeadAsync(customer);
+        Assert.Equal(6, head.Epoch!.Base);
+        await _log.AppendAsync(customer, head.Epoch, [Envelope(customer, 7)]);
+        Assert.Equal(new long[] { 5, 6, 7 }, (await _log.ReadAsync(customer, 4, 10, long.MaxValue)).Select(e => e.Seq));
+    }
+
+    [Fact]
+    public async Task Reading_and_trimming_an_unknown_customer_writes_nothing_to_redis()
+    {
+        var customer = Events.NewCustomer();
+        await _log.ReadHeadAsync(customer);
+        await _log.ReadAsync(customer, 0, 100, long.MaxValue);
+        await _log.TrimAsync(customer, Limits(10, DateTimeOffset.UtcNow));
+        await _log.ReadKeysAsync(customer, DateTimeOffset.MinValue, 100);
+        await _log.TrimKeysAsync(customer, DateTimeOffset.UtcNow, 10);
+
+        var server = _connection!.GetServer(_connection.GetEndPoints()[0]);
+        Assert.Empty(server.Keys(pattern: $"*{customer}*").ToList());
+    }
+
+    /// <summary>Deletes the entries after <paramref name="keep"/> and sets the seq back, as a crash restore leaves a log.</summary>
+    private async Task LoseTailAsync(string customer, long keep)
+    {
+        var db = _connection!.GetDatabase();
+        var log = $"fabric:{{{customer}}}:log";
+        var lost = (await db.StreamRangeAsync(log, $"{keep + 1}-0", "+")).Select(e => e.Id).ToArray();
+        await db.StreamDeleteAsync(log, lost);
+        await db.ExecuteAsync("XSETID", log, $"{keep}-0");
+        await db.KeyDeleteAsync($"fabric:{{{customer}}}:seq");
+    }
+
+    private static RetentionLimits Limits(int maxEvents, DateTimeOffset cutoff) => new(maxEvents, long.MaxValue, cutoff);
 
     [Fact]
     public async Task Keys_are_kept_with_their_events_read_back_newest_first_bounded_and_outlive_the_events()
     {
         var customer = Events.NewCustomer();
         var old = DateTimeOffset.UtcNow.AddHours(-2);
-        await _log.AppendAsync(customer, [.. Enumerable.Range(1, 3).Select(i => Envelope(customer, i, old)), .. Enumerable.Range(4, 3).Select(i => Envelope(customer, i))]);
-        await _log.TrimAsync(customer, 1, DateTimeOffset.UtcNow.AddHours(-1));
+        await _log.AppendAsync(customer, Epoch, [.. Enumerable.Range(1, 3).Select(i => Envelope(customer, i, old)), .. Enumerable.Range(4, 3).Select(i => Envelope(customer, i))]);
+        await _log.TrimAsync(customer, Limits(1, DateTimeOffset.UtcNow.AddHours(-1)));
 
         var all = await _log.ReadKeysAsync(customer, DateTimeOffset.UtcNow.AddHours(-3), 100);
         Assert.Equal(["k1", "k2", "k3", "k4", "k5", "k6"], all.Select(k => k.Key));
@@ -119,7 +225,7 @@ public sealed class RedisEventLogTests : IAsyncLifetime
         var start = DateTimeOffset.UtcNow.AddSeconds(-10);
         for (var from = 1; from <= 2500; from += 500)
         {
-            await _log.AppendAsync(customer, [.. Enumerable.Range(from, 500).Select(i => Envelope(customer, i, start.AddMilliseconds(i)))]);
+            await _log.AppendAsync(customer, Epoch, [.. Enumerable.Range(from, 500).Select(i => Envelope(customer, i, start.AddMilliseconds(i)))]);
         }
 
         await _log.TrimKeysAsync(customer, DateTimeOffset.UtcNow.AddHours(-1), 100);
@@ -127,9 +233,9 @@ public sealed class RedisEventLogTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(2401, 100).Select(i => $"k{i}"), left.Select(k => k.Key));
     }
 
-    private static EventEnvelope Envelope(string customer, long seq, DateTimeOffset? time = null) => new(
+    private static EventEnvelope Envelope(string customer, long seq, DateTimeOffset? time = null, int padding = 0) => new(
         $"evt_{seq}", seq, customer, "test", "test.event", time ?? DateTimeOffset.UtcNow, "application/json",
-        System.Text.Encoding.UTF8.GetBytes($"{{\"n\":{seq}}}"), $"k{seq}", null);
+        System.Text.Encoding.UTF8.GetBytes($"{{\"n\":{seq},\"pad\":\"{new string('x', padding)}\"}}"), $"k{seq}", null);
 
     private static int FreePort()
     {

@@ -109,28 +109,43 @@ internal static class EventsEndpoints
 
     private static async Task<IResult> HistoryAsync(string customer, long? after, int? limit, CustomerGrains grains)
     {
-        if (after < 0 || limit is < 1 or > MaxLimit)
+        if (after is < 0 or > Names.MaxSeq || limit is < 1 or > MaxLimit)
         {
-            return Problems.BadRequest("invalid-range", $"'after' must be >= 0 and 'limit' between 1 and {MaxLimit}.");
+            return Problems.BadRequest("invalid-range", $"'after' must be a seq from 0 to {Names.MaxSeq} and 'limit' between 1 and {MaxLimit}.");
         }
 
         var page = await grains.Get(customer).GetSince(after ?? 0, limit ?? DefaultLimit);
         return new HistoryResult(customer, after ?? 0, page);
     }
 
-    /// <summary>Streams the page straight to the response so payloads are written raw, not re-serialized.</summary>
+    /// <summary>
+    /// Streams the page to the response as it is written: payloads go out raw, not re-serialized, and no more than about
+    /// <see cref="FlushBytes"/> waits in the response buffer, whatever the page holds (the page itself is bounded by
+    /// <c>Fabric:Customers:PageMaxBytes</c>).
+    /// </summary>
     private sealed class HistoryResult(string customer, long after, EventPage page) : IResult
     {
+        private const int FlushBytes = 64 * 1024;
+
         public async Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.ContentType = "application/json; charset=utf-8";
             await using var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter);
             writer.WriteStartObject();
             writer.WriteString("customer"u8, customer);
+            writer.WriteString("epoch"u8, page.Epoch.Id);
             writer.WriteStartArray("events"u8);
+            long flushed = 0;
             foreach (var e in page.Events)
             {
                 EventJson.Write(writer, e, asFrame: false);
+                var written = writer.BytesCommitted + writer.BytesPending;
+                if (written - flushed >= FlushBytes)
+                {
+                    // Out to the client now: the response pipe would otherwise hold the whole page until the end.
+                    await writer.FlushAsync(httpContext.RequestAborted);
+                    flushed = written;
+                }
             }
 
             writer.WriteEndArray();

@@ -9,6 +9,12 @@ internal static class Names
     public const int MaxTypeLength = 200;
     public const int MaxKeyLength = 256;
 
+    /// <summary>
+    /// The largest seq a client may name (<c>since</c>, <c>after</c>): 2^53 − 1, the largest integer JavaScript holds
+    /// exactly. Larger numbers are refused rather than overflowing <c>seq + 1</c>.
+    /// </summary>
+    public const long MaxSeq = 9_007_199_254_740_991;
+
     /// <summary>The rule for ids, as error messages state it.</summary>
     public const string IdRule = "1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit";
 

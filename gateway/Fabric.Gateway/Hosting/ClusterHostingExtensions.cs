@@ -23,7 +23,12 @@ internal static partial class ClusterHostingExtensions
             var responseTimeout = builder.Configuration.GetValue("Fabric:Cluster:ResponseTimeout", TimeSpan.FromSeconds(10));
             builder.UseOrleansClient(client => client
                 .UseFabricRedis(builder.Configuration)
-                .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = responseTimeout)
+                .Configure<ClientMessagingOptions>(o =>
+                {
+                    o.ResponseTimeout = responseTimeout;
+                    o.MaxMessageBodySize = Contracts.FabricMessaging.MaxMessageBodyBytes;
+                    o.MaxMessageHeaderSize = Contracts.FabricMessaging.MaxMessageHeaderBytes;
+                })
                 .AddActivityPropagation()
                 .UseConnectionRetryFilter(WaitForSiloAsync));
             builder.Services.AddSingleton<GatewayCountChangedHandler>(services =>

@@ -42,6 +42,7 @@ internal sealed partial class CustomerFeed
     private async Task FillGapsLoopAsync()
     {
         await Task.Delay(_options.GapFillDelay, CancellationToken.None);
+        long? failingSince = null;
         while (!_stopped)
         {
             long from;
@@ -60,11 +61,24 @@ internal sealed partial class CustomerFeed
             try
             {
                 page = await _grain.GetSince(from, PageSize);
+                failingSince = null;
             }
             catch (Exception ex)
             {
-                // Any failure, not just transport ones: a gap filler that died would hold every later event back.
+                // Any failure, not just transport ones: a gap filler that died would hold every later event back. But
+                // not forever: past GapFillTimeout the sockets waiting behind the gap are told to resync, so a client
+                // sees a close code instead of a silent stall.
                 Log.GapFillFailed(_logger, ex, Customer);
+                failingSince ??= Environment.TickCount64;
+                if (Environment.TickCount64 - failingSince.Value > (long)_options.GapFillTimeout.TotalMilliseconds)
+                {
+                    failingSince = null;
+                    lock (_lock)
+                    {
+                        CloseStartedLocked("gap could not be filled");
+                    }
+                }
+
                 await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
                 continue;
             }
@@ -72,6 +86,18 @@ internal sealed partial class CustomerFeed
             GatewayTelemetry.GapFills.Add(1);
             lock (_lock)
             {
+                if (_retired.Contains(page.Epoch.Id))
+                {
+                    continue;
+                }
+
+                AdoptEpochLocked(page.Epoch);
+                if (_released < from)
+                {
+                    // The epoch moved the feed back while this page was on its way: read again from there.
+                    continue;
+                }
+
                 if (!page.Complete && _released < page.FirstRetainedSeq - 1)
                 {
                     SkipLostLocked(page.FirstRetainedSeq - 1);
@@ -79,9 +105,13 @@ internal sealed partial class CustomerFeed
 
                 foreach (var e in page.Events)
                 {
-                    if (e.Seq > _released)
+                    if (e.Seq == _released + 1)
                     {
-                        _pending[e.Seq] = e;
+                        // The page is what the feed waits for: released straight away, whatever the pending buffer holds.
+                        TakePendingLocked(e.Seq, out _);
+                        _released = e.Seq;
+                        _releasedId = e.Id;
+                        DispatchLocked(e);
                     }
                 }
 
@@ -107,6 +137,18 @@ internal sealed partial class CustomerFeed
         }
     }
 
+    /// <summary>Closes every positioned socket with 4101: they resume from their last seq and learn what was lost.</summary>
+    private void CloseStartedLocked(string reason)
+    {
+        foreach (var session in _sessions)
+        {
+            if (session.Started)
+            {
+                session.RequestClose(CloseCodes.Resync, reason);
+            }
+        }
+    }
+
     /// <summary>
     /// Retention dropped events this gateway never received. No socket can get them any more: live sockets are closed
     /// with 4101 so they resume with <c>since</c> and learn from <c>recovered: false</c> that something was lost.
@@ -129,20 +171,24 @@ internal sealed partial class CustomerFeed
     /// <summary>
     /// Positions a socket: on its first subscribe, replays history after <paramref name="since"/> page by page until
     /// it reaches what the feed has released, then switches it to live under the feed lock, so no event is skipped or
-    /// sent twice. Later subscribes only add topics, from the socket's current position.
+    /// sent twice. Later subscribes only add topics, from the socket's current position. A <paramref name="since"/>
+    /// from another epoch (<paramref name="epoch"/>) that the current one does not cover starts from the epoch's base,
+    /// with <c>recovered:false</c>.
     /// </summary>
-    public async Task SubscribeAsync(SocketSession session, string[] topics, long? since)
+    public async Task SubscribeAsync(SocketSession session, string[] topics, long? since, string? epoch)
     {
         topics = [.. topics.Distinct(StringComparer.Ordinal)];
         // A cluster that cannot be reached must not leave the client waiting without an answer.
         await Ready.WaitAsync(_options.RegistrationTimeout);
+        LogEpoch current;
         lock (_lock)
         {
+            current = _epoch!;
             session.Topics = session.Topics.With(topics);
             if (session.Started)
             {
                 // One cursor per socket: topics added later join at the current position, so history for them is not replayed.
-                session.Send(new SubscribedFrame(topics, Recovered: since is null, session.Cursor), ApiJsonContext.Default.SubscribedFrame);
+                session.Send(new SubscribedFrame(topics, Recovered: since is null, session.Cursor, current.Id), ApiJsonContext.Default.SubscribedFrame);
                 return;
             }
 
@@ -150,16 +196,17 @@ internal sealed partial class CustomerFeed
             if (since is null)
             {
                 session.Cursor = _released;
-                session.Send(new SubscribedFrame(topics, Recovered: true, _released), ApiJsonContext.Default.SubscribedFrame);
+                session.Send(new SubscribedFrame(topics, Recovered: true, _released, current.Id), ApiJsonContext.Default.SubscribedFrame);
                 session.Live = true;
                 return;
             }
         }
 
-        await ReplayAsync(session, topics, since.Value);
+        var covered = current.Covers(epoch, since.Value);
+        await ReplayAsync(session, topics, covered ? since.Value : current.ValidUpTo(epoch!), covered, current);
     }
 
-    private async Task ReplayAsync(SocketSession session, string[] topics, long since)
+    private async Task ReplayAsync(SocketSession session, string[] topics, long since, bool covered, LogEpoch epoch)
     {
         var cursor = since;
         var first = true;
@@ -172,12 +219,19 @@ internal sealed partial class CustomerFeed
             var frames = page.Events.Select(e => session.Topics.Matches(e.Type) ? EventJson.Frame(e) : null).ToArray();
             lock (_lock)
             {
+                if (page.Epoch.Id != epoch.Id)
+                {
+                    // The log forked while this socket was being positioned: its cursor may name another event now.
+                    session.RequestClose(CloseCodes.Resync, "event log restarted");
+                    return;
+                }
+
                 if (first)
                 {
                     // A since beyond the log's end comes from a log this one is not (e.g. before a restart without durability).
-                    var recovered = page.Complete && since <= page.LastSeq;
+                    var recovered = covered && page.Complete && since <= page.LastSeq;
                     cursor = Math.Min(cursor, page.LastSeq);
-                    session.Send(new SubscribedFrame(topics, recovered, cursor), ApiJsonContext.Default.SubscribedFrame);
+                    session.Send(new SubscribedFrame(topics, recovered, cursor, epoch.Id), ApiJsonContext.Default.SubscribedFrame);
                     first = false;
                 }
                 else if (!page.Complete && cursor < page.FirstRetainedSeq - 1)
@@ -228,7 +282,7 @@ internal sealed partial class CustomerFeed
         [LoggerMessage(201, LogLevel.Warning, "Customer {Customer}: seqs {From}..{To} left retention before this gateway received them")]
         public static partial void GapLost(ILogger logger, string customer, long from, long to);
 
-        [LoggerMessage(202, LogLevel.Warning, "Customer {Customer}: the event log is at seq {LastSeq}, behind the {Released} this gateway released; sockets resume")]
-        public static partial void LogWentBack(ILogger logger, string customer, long released, long lastSeq);
+        [LoggerMessage(202, LogLevel.Warning, "Customer {Customer}: the event log moved to a new epoch forking at seq {Base}; this gateway had released {Released}; sockets above the fork resume")]
+        public static partial void EpochChanged(ILogger logger, string customer, long released, long @base);
     }
 }

@@ -19,9 +19,15 @@ internal sealed partial class CustomerFeed
     private readonly SortedDictionary<long, EventEnvelope> _pending = [];
     private readonly List<SocketSession> _sessions = [];
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Epochs this feed has moved on from: anything still in flight from them (a push, a page) is ignored.
+    private readonly HashSet<string> _retired = new(StringComparer.Ordinal);
     private volatile bool _stopped;
+    private LogEpoch? _epoch;
     private long _released;
+    private string? _releasedId;
     private long _knownLast;
+    private long _pendingBytes;
     private bool _filling;
 
     public CustomerFeed(string customer, ICustomerGrain grain, SocketOptions options, ILogger logger)
@@ -39,6 +45,12 @@ internal sealed partial class CustomerFeed
 
     /// <summary>True once the last socket left; background work for the feed ends.</summary>
     public bool IsStopped => _stopped;
+
+    /// <summary>Bytes of pushed events waiting for a gap to be filled (bounded by <see cref="SocketOptions.PendingMaxBytes"/>).</summary>
+    public long PendingBytes
+    {
+        get { lock (_lock) { return _pendingBytes; } }
+    }
 
     public int SessionCount
     {
@@ -73,25 +85,50 @@ internal sealed partial class CustomerFeed
 
     public void Stop() => _stopped = true;
 
-    /// <summary>The grain accepted (or renewed) this gateway's registration and reported its newest seq.</summary>
-    public void OnRegistered(long lastSeq)
+    /// <summary>
+    /// The last event this feed released, for the grain to check against its log (a witness: a log that lost it went
+    /// back). Null before the feed has released anything of its own.
+    /// </summary>
+    public LogPosition? Witness()
     {
         lock (_lock)
         {
-            if (!_ready.Task.IsCompleted)
+            return _epoch is not null && _ready.Task.IsCompleted && _released > 0 ? new LogPosition(_epoch.Id, _released, _releasedId) : null;
+        }
+    }
+
+    /// <summary>The grain accepted (or renewed) this gateway's registration and reported its newest seq and epoch.</summary>
+    public void OnRegistered(Registration registration)
+    {
+        lock (_lock)
+        {
+            if (_retired.Contains(registration.Epoch.Id))
             {
-                // Everything up to lastSeq predates this feed; sockets that want it read it from history.
-                _released = lastSeq;
-                DropPendingLocked(seq => seq <= lastSeq);
-            }
-            else if (lastSeq < _released)
-            {
-                // Either the customer's log lost events (a non-durable log restarted) or this reply is older than a
-                // push that overtook it: reply and push travel separately. A fresh read tells which.
-                _ = VerifyLogWentBackAsync(_released);
+                return;
             }
 
-            _knownLast = Math.Max(_knownLast, lastSeq);
+            if (!_ready.Task.IsCompleted)
+            {
+                if (_epoch is not null && _epoch.Id != registration.Epoch.Id)
+                {
+                    // Early pushes came from an epoch the grain has left.
+                    _retired.Add(_epoch.Id);
+                    ClearPendingLocked();
+                }
+
+                // Everything up to lastSeq predates this feed; sockets that want it read it from history.
+                _epoch = registration.Epoch;
+                _released = registration.LastSeq;
+                DropPendingLocked(seq => seq <= registration.LastSeq);
+            }
+            else
+            {
+                // The reply may be older than a push that overtook it (they travel separately): a lastSeq behind what was
+                // released means nothing by itself. Only the epoch says whether the seqs still name the same events.
+                AdoptEpochLocked(registration.Epoch);
+            }
+
+            _knownLast = Math.Max(_knownLast, registration.LastSeq);
             ReleaseLocked();
             StartFillIfGapLocked();
 
@@ -101,45 +138,38 @@ internal sealed partial class CustomerFeed
     }
 
     /// <summary>
-    /// Reads the grain's position after having released <paramref name="released"/>: that event was kept before it
-    /// was pushed, so a log still behind it has really gone back, and seqs will be reused: start over from the grain's
-    /// position and make live sockets resume. An unreachable grain is asked again at the next renewal.
+    /// The log is in another epoch than the one this feed released from: seqs above the new epoch's base may now name
+    /// other events. Sockets positioned above it are closed with 4101 (they resume, and <c>recovered:false</c> tells
+    /// them why); the feed goes back to the base and reads on from there; sockets at or below it carry on.
     /// </summary>
-    private async Task VerifyLogWentBackAsync(long released)
+    private void AdoptEpochLocked(LogEpoch epoch)
     {
-        EventPage page;
-        try
+        if (_epoch is null || _epoch.Id == epoch.Id)
         {
-            page = await _grain.GetSince(released, 0);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
+            _epoch = epoch;
             return;
         }
 
-        lock (_lock)
-        {
-            if (page.LastSeq < released && page.LastSeq < _released)
-            {
-                RestartFromLocked(page.LastSeq);
-            }
-        }
-    }
-
-    private void RestartFromLocked(long lastSeq)
-    {
-        Log.LogWentBack(_logger, Customer, _released, lastSeq);
+        var valid = epoch.ValidUpTo(_epoch.Id);
+        Log.EpochChanged(_logger, Customer, _released, Math.Min(valid, _released));
+        _retired.Add(_epoch.Id);
+        _epoch = epoch;
         foreach (var session in _sessions)
         {
-            if (session.Started)
+            if (session.Started && session.Cursor > valid)
             {
                 session.RequestClose(CloseCodes.Resync, "event log restarted");
             }
         }
 
-        _released = lastSeq;
-        _knownLast = lastSeq;
-        _pending.Clear();
+        ClearPendingLocked();
+        if (_released > valid)
+        {
+            _released = valid;
+            _releasedId = null;
+        }
+
+        _knownLast = _released;
     }
 
     /// <summary>Swaps a socket's topics under the feed lock, so no event matched by the old set follows the reply.</summary>
@@ -153,15 +183,31 @@ internal sealed partial class CustomerFeed
     }
 
     /// <summary>A push from the grain.</summary>
-    public void OnEvents(IReadOnlyList<EventEnvelope> events)
+    public void OnEvents(EventBatch batch)
     {
         lock (_lock)
         {
-            foreach (var e in events)
+            if (_retired.Contains(batch.Epoch.Id))
+            {
+                return;
+            }
+
+            if (_ready.Task.IsCompleted)
+            {
+                AdoptEpochLocked(batch.Epoch);
+            }
+            else if (_epoch is null || _epoch.Id != batch.Epoch.Id)
+            {
+                // Before the registration answers, keep only one epoch's pushes: the answer says which one stays.
+                ClearPendingLocked();
+                _epoch = batch.Epoch;
+            }
+
+            foreach (var e in batch.Events)
             {
                 if (e.Seq > _released)
                 {
-                    _pending[e.Seq] = e;
+                    AddPendingLocked(e);
                     _knownLast = Math.Max(_knownLast, e.Seq);
                 }
             }
@@ -174,20 +220,54 @@ internal sealed partial class CustomerFeed
         }
     }
 
+    /// <summary>
+    /// Holds a pushed event until the ones before it are released, within <see cref="SocketOptions.PendingMaxBytes"/>:
+    /// past that, a push is not kept — the seqs are still known, so the gap filler reads them from the log instead.
+    /// </summary>
+    private void AddPendingLocked(EventEnvelope e)
+    {
+        var size = EventSize.Of(e);
+        if (_pending.ContainsKey(e.Seq) || (_pending.Count > 0 && _pendingBytes + size > _options.PendingMaxBytes))
+        {
+            return;
+        }
+
+        _pending[e.Seq] = e;
+        _pendingBytes += size;
+    }
+
+    private bool TakePendingLocked(long seq, out EventEnvelope e)
+    {
+        if (_pending.Remove(seq, out e!))
+        {
+            _pendingBytes -= EventSize.Of(e);
+            return true;
+        }
+
+        return false;
+    }
+
+    private void ClearPendingLocked()
+    {
+        _pending.Clear();
+        _pendingBytes = 0;
+    }
+
     /// <summary>Removes pending events whose seq the predicate selects, in one pass over the keys.</summary>
     private void DropPendingLocked(Func<long, bool> drop)
     {
         foreach (var seq in _pending.Keys.Where(drop).ToArray())
         {
-            _pending.Remove(seq);
+            TakePendingLocked(seq, out _);
         }
     }
 
     private void ReleaseLocked()
     {
-        while (_pending.Remove(_released + 1, out var e))
+        while (TakePendingLocked(_released + 1, out var e))
         {
             _released = e.Seq;
+            _releasedId = e.Id;
             DispatchLocked(e);
         }
     }

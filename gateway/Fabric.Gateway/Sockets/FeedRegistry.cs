@@ -92,7 +92,7 @@ internal sealed partial class FeedRegistry
     {
         if (_feeds.TryGetValue(batch.Customer, out var feed))
         {
-            feed.OnEvents(batch.Events);
+            feed.OnEvents(batch);
         }
     }
 
@@ -110,9 +110,10 @@ internal sealed partial class FeedRegistry
             {
                 await RegisterAsync(feed);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex)
             {
-                // One customer's failure must not end renewal for the others (or stop the host).
+                // Any failure, cancellations included (a timed-out call can surface as one): one customer's failure must
+                // not end renewal for the others, or stop the renewal loop.
                 Log.RenewFailed(_logger, ex, feed.Customer);
             }
         });
@@ -145,8 +146,8 @@ internal sealed partial class FeedRegistry
             generation = ++_generation;
         }
 
-        var lastSeq = await _grains.Get(feed.Customer).Subscribe(GatewayId, generation, ObserverReference);
-        feed.OnRegistered(lastSeq);
+        var registration = await _grains.Get(feed.Customer).Subscribe(GatewayId, generation, ObserverReference, feed.Witness());
+        feed.OnRegistered(registration);
     }
 
     private async Task RegisterUntilDoneAsync(CustomerFeed feed)
@@ -159,8 +160,9 @@ internal sealed partial class FeedRegistry
                 await RegisterAsync(feed);
                 return;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex)
             {
+                // Cancellations too: sockets wait on this feed, so only the feed stopping ends the retries.
                 Log.RegisterFailed(_logger, ex, feed.Customer, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 * attempt)), CancellationToken.None);
             }

@@ -4,7 +4,8 @@ namespace Fabric.Gateway.Sockets;
 /// Renews this gateway's registrations on a timer (grains expire gateways that stop renewing) and soon after the
 /// cluster changes, and, when the host stops, closes every socket with 1001 so clients reconnect elsewhere and resume.
 /// </summary>
-internal sealed class FeedRenewalService(FeedRegistry registry, Microsoft.Extensions.Options.IOptions<SocketOptions> options, IHostApplicationLifetime lifetime) : BackgroundService
+internal sealed partial class FeedRenewalService(
+    FeedRegistry registry, Microsoft.Extensions.Options.IOptions<SocketOptions> options, IHostApplicationLifetime lifetime, ILogger<FeedRenewalService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -31,12 +32,20 @@ internal sealed class FeedRenewalService(FeedRegistry registry, Microsoft.Extens
                     fastUntil = DateTimeOffset.UtcNow + FastRenewalWindow;
                 }
 
-                await registry.RenewAllAsync();
+                try
+                {
+                    await registry.RenewAllAsync();
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Renewal must outlive any one bad round: grains forget a gateway that stops renewing.
+                    Log.RenewalRoundFailed(logger, ex);
+                }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Host stopping.
+            // Host stopping: the only way out. RenewAllAsync handles every failure of its own, cancellations included.
         }
         finally
         {
@@ -47,4 +56,10 @@ internal sealed class FeedRenewalService(FeedRegistry registry, Microsoft.Extens
     }
 
     private static readonly TimeSpan FastRenewalWindow = TimeSpan.FromSeconds(30);
+
+    private static partial class Log
+    {
+        [LoggerMessage(410, LogLevel.Warning, "A renewal round failed; renewing again at the next interval")]
+        public static partial void RenewalRoundFailed(ILogger logger, Exception exception);
+    }
 }

@@ -20,6 +20,18 @@ internal static partial class SocketEndpoints
         return builder;
     }
 
+    private static async Task<IResult?> FindCustomerAsync(CustomerDirectory directory, string customer)
+    {
+        try
+        {
+            return await directory.GetAsync(customer) is null ? Problems.UnknownCustomer() : null;
+        }
+        catch (Exception ex) when (ClusterFailure.Is(ex))
+        {
+            return Problems.Unavailable("The customer registry could not be reached; retry.");
+        }
+    }
+
     /// <summary><c>GET /v1/ws?customer={customer}</c>, subprotocol <c>fabric.v1</c>; see docs/protocol.md.</summary>
     public static WebApplication MapSockets(this WebApplication app)
     {
@@ -29,7 +41,7 @@ internal static partial class SocketEndpoints
         return app;
     }
 
-    private static async Task ConnectAsync(HttpContext context, FeedRegistry registry, IOptions<SocketOptions> options, ILoggerFactory loggers)
+    private static async Task ConnectAsync(HttpContext context, FeedRegistry registry, CustomerDirectory directory, IOptions<SocketOptions> options, ILoggerFactory loggers)
     {
         var customer = context.Request.Query["customer"].ToString();
         var requested = context.WebSockets.WebSocketRequestedProtocols;
@@ -41,6 +53,13 @@ internal static partial class SocketEndpoints
         if (rejection is not null)
         {
             await rejection.ExecuteAsync(context);
+            return;
+        }
+
+        // An unregistered id gets a 404 before the upgrade, so a stranger's socket activates no grain and writes nothing.
+        if (await FindCustomerAsync(directory, customer) is { } unknown)
+        {
+            await unknown.ExecuteAsync(context);
             return;
         }
 

@@ -49,6 +49,20 @@ public sealed class SocketOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan RegistrationTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long the gap filler may keep failing (the grain unreachable, or refusing the read) before the customer's
+    /// positioned sockets on this gateway are closed with 4101 instead of waiting in silence. Default 30 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan GapFillTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Bytes of pushed events one customer's feed holds while waiting for a gap to be filled; pushes beyond it are not
+    /// kept, and the gap filler reads them from the log instead. Default 8 MiB.
+    /// </summary>
+    [Range(1024L, 1L << 32)]
+    public long PendingMaxBytes { get; set; } = 8L * 1024 * 1024;
+
     /// <summary>How long the server waits for the client's close frame after sending its own. Default 5 seconds.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Fabric.Gateway.Api;
+using Fabric.Gateway.Events;
 
 namespace Fabric.Gateway.Sockets;
 
@@ -109,11 +110,11 @@ internal sealed partial class SocketSession
                 Send(new PongFrame(), ApiJsonContext.Default.PongFrame);
                 break;
             case "subscribe":
-                if (ValidateTopics(frame.Topics, adding: true) && ValidateSince(frame.Since))
+                if (ValidateTopics(frame.Topics, adding: true) && ValidateSince(frame.Since, frame.Epoch))
                 {
                     try
                     {
-                        await feed.SubscribeAsync(this, frame.Topics!, frame.Since);
+                        await feed.SubscribeAsync(this, frame.Topics!, frame.Since, frame.Epoch);
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
@@ -157,11 +158,17 @@ internal sealed partial class SocketSession
         return true;
     }
 
-    private bool ValidateSince(long? since)
+    private bool ValidateSince(long? since, string? epoch)
     {
-        if (since < 0)
+        if (since is < 0 or > Names.MaxSeq)
         {
-            Invalid("invalid_since", "\"since\" must be a seq >= 0.");
+            Invalid("invalid_since", $"\"since\" must be a seq from 0 to {Names.MaxSeq}.");
+            return false;
+        }
+
+        if (epoch is not null && (epoch.Length is 0 or > Names.MaxIdLength || since is null))
+        {
+            Invalid("invalid_epoch", "\"epoch\" must be the epoch of a \"subscribed\" frame, given with \"since\".");
             return false;
         }
 

@@ -13,6 +13,11 @@ internal sealed partial class CustomerGrain
     {
         ArgumentNullException.ThrowIfNull(incoming);
         using var activity = GrainsTelemetry.Source.StartActivity(GrainsTelemetry.AppendSpan);
+        if (incoming.IdempotencyKey is not null)
+        {
+            await EnsureKeysAsync();
+        }
+
         var result = await Admit(incoming, _time.GetUtcNow(), startWriting: true);
         activity?.SetTag("fabric.seq", result.Seq);
         activity?.SetTag("fabric.duplicate", result.Duplicate);
@@ -24,9 +29,14 @@ internal sealed partial class CustomerGrain
         ArgumentNullException.ThrowIfNull(events);
         using var activity = GrainsTelemetry.Source.StartActivity(GrainsTelemetry.AppendSpan);
         activity?.SetTag("fabric.batch", events.Count);
+        if (events.Any(e => e.IdempotencyKey is not null))
+        {
+            await EnsureKeysAsync();
+        }
+
         var now = _time.GetUtcNow();
         // All admitted in this one turn, before any write starts: consecutive seqs, and one log write for the lot
-        // (up to AppendBatchMax).
+        // (a call is never split across writes, whatever AppendBatchMax and AppendBatchMaxBytes say).
         var pending = new Task<AppendResult>[events.Count];
         var first = _assignedSeq + 1;
         for (var i = 0; i < events.Count; i++)

@@ -20,6 +20,9 @@ internal sealed partial class CustomerGrain
     private Exception? _broken;
     private DateTimeOffset _lastTrim;
 
+    // The ids of the seqs this activation wrote, newest few thousand: a gateway's witness is checked against them.
+    private readonly RecentIds _recent = new(4096);
+
     private Task<AppendResult> CommitAsync(EventEnvelope envelope, bool startWriting)
     {
         var done = new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -53,23 +56,11 @@ internal sealed partial class CustomerGrain
         {
             while (_batch.Count > 0 && _broken is null)
             {
-                var count = Math.Min(_batch.Count, _options.AppendBatchMax);
-                var cut = _batch[count - 1].Event.Seq;
-                foreach (var (first, last) in _units)
-                {
-                    if (first <= cut && cut < last)
-                    {
-                        count += (int)(last - cut);
-                    }
-                }
-
-                var take = _batch.GetRange(0, count);
-                _batch.RemoveRange(0, count);
-                _units.RemoveAll(u => u.Last <= take[^1].Event.Seq);
+                var take = TakeWrite();
                 var events = take.ConvertAll(t => t.Event);
                 try
                 {
-                    await _log.AppendAsync(Customer, events);
+                    await _log.AppendAsync(Customer, _epoch, events);
                 }
                 catch (Exception ex)
                 {
@@ -77,7 +68,6 @@ internal sealed partial class CustomerGrain
                     return;
                 }
 
-                var wasEmpty = _head.FirstRetainedSeq > _head.LastSeq;
                 _head = _head with { LastSeq = events[^1].Seq };
                 foreach (var (e, done) in take)
                 {
@@ -87,23 +77,17 @@ internal sealed partial class CustomerGrain
                         _inFlightKeys.Remove((e.Source, key));
                     }
 
+                    _recent.Add(e.Seq, e.Id);
+                    _bytesSinceTrim += EventSize.Of(e);
                     EnqueuePush(e);
                     done.SetResult(new AppendResult(e.Id, e.Seq, false));
                 }
 
                 GrainsTelemetry.Appended.Add(events.Count);
                 GrainsTelemetry.AppendBatch.Record(events.Count);
-                if (wasEmpty)
-                {
-                    await KeepRetentionSweepAsync();
-                }
 
-                // Trim when over the count limit, or about once a second for age; never on every write.
-                var now = _time.GetUtcNow();
-                if (_head.LastSeq - _head.FirstRetainedSeq + 1 > _options.RetentionMaxEvents || now - _lastTrim >= TimeSpan.FromSeconds(1))
-                {
-                    await TrimAsync(now, keys: true);
-                }
+                // Nothing slow between two log writes: trimming and the reminder run beside the loop.
+                StartMaintenance();
             }
         }
         finally
@@ -111,6 +95,90 @@ internal sealed partial class CustomerGrain
             _writing = false;
         }
     }
+
+    /// <summary>
+    /// The next write: up to <see cref="CustomerOptions.AppendBatchMax"/> events and
+    /// <see cref="CustomerOptions.AppendBatchMaxBytes"/> (at least one event), extended to the end of an
+    /// <c>AppendBatch</c> call it would otherwise split.
+    /// </summary>
+    private List<(EventEnvelope Event, TaskCompletionSource<AppendResult> Done)> TakeWrite()
+    {
+        var count = 0;
+        long bytes = 0;
+        while (count < _batch.Count && count < _options.AppendBatchMax)
+        {
+            bytes += EventSize.Of(_batch[count].Event);
+            if (count > 0 && bytes > _options.AppendBatchMaxBytes)
+            {
+                break;
+            }
+
+            count++;
+        }
+
+        var cut = _batch[count - 1].Event.Seq;
+        foreach (var (first, last) in _units)
+        {
+            if (first <= cut && cut < last)
+            {
+                count += (int)(last - cut);
+            }
+        }
+
+        var take = _batch.GetRange(0, count);
+        _batch.RemoveRange(0, count);
+        _units.RemoveAll(u => u.Last <= take[^1].Event.Seq);
+        return take;
+    }
+
+    /// <summary>
+    /// Retention and the sweep reminder, one run at a time, interleaved with the writes instead of between them: a slow
+    /// reminder table or trim never holds up the next append. Trims when over the count or byte limit, or about once a
+    /// second for age; the reminder is looked at once per activation that wrote.
+    /// </summary>
+    private void StartMaintenance()
+    {
+        if (_maintaining)
+        {
+            _maintainAgain = true;
+            return;
+        }
+
+        _ = MaintainAsync();
+    }
+
+    private async Task MaintainAsync()
+    {
+        _maintaining = true;
+        try
+        {
+            do
+            {
+                _maintainAgain = false;
+                if (!_sweepKept)
+                {
+                    await KeepRetentionSweepAsync();
+                }
+
+                var now = _time.GetUtcNow();
+                if (_head.LastSeq - _head.FirstRetainedSeq + 1 > _options.RetentionMaxEvents || now - _lastTrim >= TimeSpan.FromSeconds(1) || _bytesSinceTrim > _options.RetentionMaxBytes / 8)
+                {
+                    _bytesSinceTrim = 0;
+                    await TrimAsync(now, keys: true);
+                }
+            }
+            while (_maintainAgain && _broken is null);
+        }
+        finally
+        {
+            _maintaining = false;
+        }
+    }
+
+    private bool _maintaining;
+    private bool _maintainAgain;
+    private bool _sweepKept;
+    private long _bytesSinceTrim;
 
     /// <summary>
     /// A write whose outcome is unknown leaves this activation's seqs in doubt, so it fails every waiting append (their

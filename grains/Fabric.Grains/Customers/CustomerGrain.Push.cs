@@ -36,9 +36,9 @@ internal sealed partial class CustomerGrain
 
         var events = _pending.ToArray();
         _pending.Clear();
-        foreach (var chunk in events.Chunk(_options.PushBatchMax))
+        foreach (var chunk in Chunks(events, _options.PushBatchMax, _options.PushBatchMaxBytes))
         {
-            var batch = new EventBatch(Customer, chunk);
+            var batch = new EventBatch(Customer, chunk, _epoch);
             // One-way: a dead gateway costs nothing here; it drops out when it stops renewing (ObserverExpiry).
             await _gateways.Notify(o => o.OnEvents(batch));
             GrainsTelemetry.Pushes.Add(1);
@@ -47,6 +47,15 @@ internal sealed partial class CustomerGrain
         if (_options.PublishToStream)
         {
             _streamBacklog.AddRange(events);
+            var over = _streamBacklog.Count - _options.StreamBacklogMax;
+            if (over > 0)
+            {
+                // Said, not silent: the stream is best effort (see CustomerOptions.PublishToStream); the log is the record.
+                _streamBacklog.RemoveRange(0, over);
+                GrainsTelemetry.StreamDropped.Add(over);
+                Log.StreamOverflow(_logger, Customer, over);
+            }
+
             if (!_publishing)
             {
                 // Not awaited: timer ticks do not overlap, so awaiting here would hold the next push behind the
@@ -56,10 +65,34 @@ internal sealed partial class CustomerGrain
         }
     }
 
+    /// <summary>Consecutive slices of at most <paramref name="max"/> events and <paramref name="maxBytes"/> (at least one event).</summary>
+    private static IEnumerable<EventEnvelope[]> Chunks(EventEnvelope[] events, int max, long maxBytes)
+    {
+        var start = 0;
+        while (start < events.Length)
+        {
+            var end = start;
+            long bytes = 0;
+            while (end < events.Length && end - start < max)
+            {
+                bytes += EventSize.Of(events[end]);
+                if (end > start && bytes > maxBytes)
+                {
+                    break;
+                }
+
+                end++;
+            }
+
+            yield return events[start..end];
+            start = end;
+        }
+    }
+
     /// <summary>
     /// Publishes the backlog one event at a time: the stream keeps per-producer order only when each publish completes
     /// before the next. One loop at a time drains the backlog, so order holds across flushes; it never holds up
-    /// appends or pushes. A failed event is logged and skipped, not the rest of its batch.
+    /// appends or pushes. A failed event is logged and counted, not retried, and the rest follow.
     /// </summary>
     private async Task PublishToStreamAsync()
     {
@@ -81,6 +114,7 @@ internal sealed partial class CustomerGrain
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         // The event is kept and pushed already; a stream hiccup must not fail ingestion.
+                        GrainsTelemetry.StreamDropped.Add(1);
                         Log.StreamPublishFailed(_logger, ex, Customer, e.Seq);
                     }
                 }

@@ -4,27 +4,56 @@ namespace Fabric.Grains.Customers;
 
 /// <summary>
 /// Which gateways hold this customer's sockets: registered with generations (so reordered calls cannot undo newer
-/// ones) and persisted, so that a reactivated grain pushes to them at once.
+/// ones) and persisted, so that a reactivated grain pushes to them at once. A renewal carries the gateway's last
+/// received event, a witness that reveals a log that went back.
 /// </summary>
 internal sealed partial class CustomerGrain
 {
-    public async Task<long> Subscribe(string gatewayId, long generation, IGatewayObserver observer)
+    public async Task<Registration> Subscribe(string gatewayId, long generation, IGatewayObserver observer, LogPosition? released)
     {
         ArgumentException.ThrowIfNullOrEmpty(gatewayId);
+        if (released is not null && released.Epoch == _epoch.Id && WentBack(released))
+        {
+            await ForkAsync(released.Seq);
+        }
+
         if (_gatewayGenerations.TryGetValue(gatewayId, out var known) && known > generation)
         {
-            return _head.LastSeq;
+            return new Registration(_head.LastSeq, _epoch);
         }
 
         _gatewayGenerations[gatewayId] = generation;
         _gateways.Subscribe(gatewayId, observer);
-        if (!_registrations.State.Gateways.ContainsKey(gatewayId))
+        // Every newer generation is kept, renewals included: after a reactivation, a delayed Unsubscribe older than the
+        // last Subscribe must still lose against it.
+        if (!_registrations.State.Gateways.TryGetValue(gatewayId, out var saved) || saved.Generation < generation)
         {
             _registrations.State.Gateways[gatewayId] = new GatewayRegistration(generation, observer);
             await SaveRegistrationsAsync();
         }
 
-        return _head.LastSeq;
+        return new Registration(_head.LastSeq, _epoch);
+    }
+
+    /// <summary>
+    /// A gateway received <paramref name="released"/> from this epoch. The log went back when that seq is beyond what
+    /// this activation has handed out, or when this activation handed the seq out again with another event (it
+    /// started from a head that had lost it). Seqs up to where this activation started are not in doubt.
+    /// </summary>
+    private bool WentBack(LogPosition released) =>
+        released.Seq > _assignedSeq
+        || (released.Seq > _activationSeq && released.EventId is not null && _recent.TryGet(released.Seq, out var id) && id != released.EventId);
+
+    /// <summary>
+    /// Starts a new epoch forking where this activation began: every seq above it may have named another event for
+    /// someone, so readers holding one start again from there.
+    /// </summary>
+    private async Task ForkAsync(long witnessed)
+    {
+        var next = LogEpoch.New(_activationSeq, _epoch);
+        Log.LogWentBack(_logger, Customer, witnessed, next.Base);
+        GrainsTelemetry.EpochForks.Add(1);
+        _epoch = await _log.ForkAsync(Customer, _epoch, next);
     }
 
     public async Task Unsubscribe(string gatewayId, long generation)
@@ -71,7 +100,15 @@ internal sealed partial class CustomerGrain
                     _registrations.State.Gateways.Remove(stale);
                 }
 
-                await _registrations.WriteStateAsync();
+                if (_registrations.State.Gateways.Count > 0)
+                {
+                    await _registrations.WriteStateAsync();
+                }
+                else if (_registrations.RecordExists)
+                {
+                    // The last gateway left: the record goes, rather than staying behind empty.
+                    await _registrations.ClearStateAsync();
+                }
             }
             while (_saveRegistrationsAgain);
         }

@@ -30,6 +30,10 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
     private readonly IdempotencyWindow _idempotency;
     private readonly IPersistentState<GatewayRegistrations> _registrations;
     private LogHead _head = LogHead.Empty;
+    private LogEpoch _epoch = LogEpoch.New(0);
+
+    // The head this activation started from: seqs above it were handed out by this activation.
+    private long _activationSeq;
 
     public CustomerGrain(
         [PersistentState("gateways")] IPersistentState<GatewayRegistrations> registrations,
@@ -52,6 +56,11 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
 
     private string Customer => this.GetPrimaryKeyString();
 
+    /// <summary>
+    /// Reads only the log's head (a few small keys, whatever the log holds): the idempotency keys wait for the first
+    /// append that needs them, and the retention reminder is looked at after a write, not here. A history read or a
+    /// socket for a quiet customer costs one small read; a stranger (never appended) leaves nothing behind.
+    /// </summary>
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         foreach (var (gatewayId, registration) in _registrations.State.Gateways)
@@ -63,22 +72,28 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
 
         _head = await _log.ReadHeadAsync(Customer, cancellationToken);
         _assignedSeq = _head.LastSeq;
+        _activationSeq = _head.LastSeq;
+        // A log that never stored an epoch gets one with its first append; until then any id will do, since nothing
+        // above its last seq was handed out under another.
+        _epoch = _head.Epoch ?? LogEpoch.New(_head.LastSeq);
         _lastTrim = _time.GetUtcNow();
-        await RestoreIdempotencyWindowAsync(cancellationToken);
-        await KeepRetentionSweepAsync();
         // Interleaving: a push need not wait behind an append that is awaiting its log write.
         _pushTimer = this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = true });
-        Log.Activated(_logger, Customer, _head.LastSeq, _idempotency.Count);
+        Log.Activated(_logger, Customer, _head.LastSeq);
     }
 
-    public async Task<EventPage> GetSince(long afterSeq, int max)
+    public Task<EventPage> GetSince(long afterSeq, int max) => ReadPageAsync(Math.Clamp(afterSeq, 0, long.MaxValue - 1), Math.Clamp(max, 0, _options.PageMax));
+
+    /// <summary>
+    /// One page, bounded by count and by bytes (<see cref="CustomerOptions.PageMaxBytes"/>; at least one event). Never
+    /// trims: retention runs after writes and on the sweep, so a read costs one read.
+    /// </summary>
+    private async Task<EventPage> ReadPageAsync(long afterSeq, int max)
     {
-        await TrimAsync(_time.GetUtcNow());
-        var take = Math.Clamp(max, 0, _options.PageMax);
-        var events = take == 0 ? [] : await _log.ReadAsync(Customer, Math.Max(afterSeq, 0), take);
+        var events = max == 0 || afterSeq >= _head.LastSeq ? [] : await _log.ReadAsync(Customer, afterSeq, max, _options.PageMaxBytes);
         // Complete when nothing between afterSeq and the oldest retained event was dropped.
         var complete = afterSeq >= _head.FirstRetainedSeq - 1;
-        return new EventPage(events, _head.FirstRetainedSeq, _head.LastSeq, complete);
+        return new EventPage(events, _head.FirstRetainedSeq, _head.LastSeq, complete, _epoch);
     }
 
     /// <summary>The retention sweep: trims a quiet customer's log by age; once the log is empty the reminder goes.</summary>
@@ -106,28 +121,33 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
             {
                 await this.UnregisterReminder(reminder);
             }
+
+            _sweepKept = hasEvents;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Best effort: without the sweep, retention still applies at the next append or read.
+            // Best effort: without the sweep, retention still applies at the next append.
             Log.SweepFailed(_logger, ex, Customer);
         }
     }
 
     private const string RetentionReminder = "retention";
 
+    private RetentionLimits Limits(DateTimeOffset now) =>
+        new(_options.RetentionMaxEvents, _options.RetentionMaxBytes, now - _options.RetentionMaxAge);
+
     /// <summary>
     /// Best effort: a failed trim leaves extra history behind, never an acknowledged event unacknowledged. The keys'
-    /// store is trimmed at most once a second (and by the retention sweep), never on a history read.
+    /// store is trimmed at most once a second (and by the retention sweep).
     /// </summary>
     private async Task TrimAsync(DateTimeOffset now, bool keys = false)
     {
         _lastTrim = now;
         try
         {
-            var head = await _log.TrimAsync(Customer, _options.RetentionMaxEvents, now - _options.RetentionMaxAge);
+            var head = await _log.TrimAsync(Customer, Limits(now));
             // A write may have committed while the trim was on its way (the grain is reentrant): seqs only grow.
-            _head = new LogHead(Math.Max(_head.FirstRetainedSeq, head.FirstRetainedSeq), Math.Max(_head.LastSeq, head.LastSeq));
+            _head = _head with { FirstRetainedSeq = Math.Max(_head.FirstRetainedSeq, head.FirstRetainedSeq), LastSeq = Math.Max(_head.LastSeq, head.LastSeq) };
             if (keys && now - _lastKeyTrim >= TimeSpan.FromSeconds(1))
             {
                 _lastKeyTrim = now;
@@ -145,21 +165,49 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
     /// <summary>
     /// The keys come from the log's own key store, not from retained events: a Stripe retry three days later must
     /// still find its first delivery after the event itself has aged out, a reactivation, or (in distributed mode) the
-    /// loss of the silo.
+    /// loss of the silo. Loaded by the first append that carries a key, not at activation: readers never pay for them.
     /// </summary>
-    private async Task RestoreIdempotencyWindowAsync(CancellationToken cancellationToken)
+    private Task EnsureKeysAsync()
+    {
+        if (_keysLoading is { IsCompletedSuccessfully: true })
+        {
+            return Task.CompletedTask;
+        }
+
+        if (_keysLoading is null || _keysLoading.IsFaulted || _keysLoading.IsCanceled)
+        {
+            _keysLoading = LoadKeysAsync();
+        }
+
+        return _keysLoading;
+    }
+
+    private async Task LoadKeysAsync()
     {
         var now = _time.GetUtcNow();
-        foreach (var remembered in await _log.ReadKeysAsync(Customer, now - _options.IdempotencyWindow, _options.IdempotencyMaxKeys, cancellationToken))
+        foreach (var remembered in await _log.ReadKeysAsync(Customer, now - _options.IdempotencyWindow, _options.IdempotencyMaxKeys))
         {
             _idempotency.Remember(remembered);
         }
+
+        Log.KeysLoaded(_logger, Customer, _idempotency.Count);
     }
+
+    private Task? _keysLoading;
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Customer {Customer} activated at seq {Seq} with {Keys} idempotency keys")]
-        public static partial void Activated(ILogger logger, string customer, long seq, int keys);
+        [LoggerMessage(1, LogLevel.Debug, "Customer {Customer} activated at seq {Seq}")]
+        public static partial void Activated(ILogger logger, string customer, long seq);
+
+        [LoggerMessage(7, LogLevel.Debug, "Customer {Customer} loaded {Keys} idempotency keys")]
+        public static partial void KeysLoaded(ILogger logger, string customer, int keys);
+
+        [LoggerMessage(8, LogLevel.Warning, "Customer {Customer}: the log is behind seq {Seq}, which a gateway had received; forked to a new epoch at {Base}")]
+        public static partial void LogWentBack(ILogger logger, string customer, long seq, long @base);
+
+        [LoggerMessage(9, LogLevel.Warning, "Customer {Customer}: {Count} events were not published on the Orleans stream (backlog full)")]
+        public static partial void StreamOverflow(ILogger logger, string customer, int count);
 
         [LoggerMessage(3, LogLevel.Warning, "Trimming the log of customer {Customer} failed")]
         public static partial void TrimFailed(ILogger logger, Exception exception, string customer);

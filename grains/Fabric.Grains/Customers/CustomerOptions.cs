@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Fabric.Contracts;
 
 namespace Fabric.Grains.Customers;
 
@@ -10,6 +11,13 @@ public sealed class CustomerOptions
     /// <summary>Most events kept per customer for history and resume. Default 10,000.</summary>
     [Range(1, 10_000_000)]
     public int RetentionMaxEvents { get; set; } = 10_000;
+
+    /// <summary>
+    /// Most bytes kept per customer (payloads plus a 256-byte allowance per event). Default 64 MiB. The log is trimmed
+    /// in whole log writes, so it may hold up to one write (<see cref="AppendBatchMaxBytes"/>) more for a moment.
+    /// </summary>
+    [Range(1024L, 1L << 40)]
+    public long RetentionMaxBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>Oldest an event may be and still be kept. Default 24 hours.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
@@ -44,13 +52,27 @@ public sealed class CustomerOptions
     [Range(1, 100_000)]
     public int AppendBatchMax { get; set; } = 512;
 
+    /// <summary>
+    /// Most bytes in one log write (past its first event; one <c>AppendBatch</c> call is never split). Default 4 MiB.
+    /// </summary>
+    [Range(1024, FabricMessaging.MaxPayloadBytes)]
+    public long AppendBatchMaxBytes { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>Most events in one push to a gateway. Default 256.</summary>
     [Range(1, 100_000)]
     public int PushBatchMax { get; set; } = 256;
 
-    /// <summary>Most events one <c>GetSince</c> call returns. Default 1,000.</summary>
+    /// <summary>Most bytes in one push to a gateway (past its first event). Default 1 MiB.</summary>
+    [Range(1024, FabricMessaging.MaxPayloadBytes)]
+    public long PushBatchMaxBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Most events one <c>GetSince</c> call returns (history pages, socket replays, gap fills). Default 1,000.</summary>
     [Range(1, 100_000)]
     public int PageMax { get; set; } = 1_000;
+
+    /// <summary>Most bytes one <c>GetSince</c> call returns (past its first event). Default 4 MiB.</summary>
+    [Range(1024, FabricMessaging.MaxPayloadBytes)]
+    public long PageMaxBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>
     /// How often a reminder trims the log of a customer that has gone quiet, so age-based retention holds without new
@@ -59,6 +81,16 @@ public sealed class CustomerOptions
     [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
     public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Whether each event is also published on the customer's Orleans stream. Default true.</summary>
+    /// <summary>
+    /// Whether each event is also published on the customer's Orleans stream. Default true. The stream is a best-effort
+    /// live feed: in seq order, from the activation that accepted the event; not replayed after a deactivation or a
+    /// silo loss, and events beyond <see cref="StreamBacklogMax"/> waiting to be published are dropped (counted in
+    /// <c>fabric.stream.dropped</c> and logged). A consumer that must see every event reads the log with a cursor
+    /// (<c>ICustomerGrain.GetSince</c>), as the sockets do.
+    /// </summary>
     public bool PublishToStream { get; set; } = true;
+
+    /// <summary>Most events waiting to be published on the stream; the oldest go beyond it. Default 10,000.</summary>
+    [Range(1, 1_000_000)]
+    public int StreamBacklogMax { get; set; } = 10_000;
 }

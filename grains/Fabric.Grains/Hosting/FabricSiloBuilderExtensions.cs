@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 
 namespace Fabric.Grains.Hosting;
 
@@ -35,6 +36,11 @@ public static class FabricSiloBuilderExtensions
         silo.Services.TryAddSingleton<IEventLog, InMemoryEventLog>();
 
         silo.AddMemoryStreams(FabricStreams.ProviderName);
+        silo.Configure<SiloMessagingOptions>(o =>
+        {
+            o.MaxMessageBodySize = FabricMessaging.MaxMessageBodyBytes;
+            o.MaxMessageHeaderSize = FabricMessaging.MaxMessageHeaderBytes;
+        });
         return silo;
     }
 

@@ -4,26 +4,40 @@ using Fabric.Contracts;
 namespace Fabric.Grains.Log;
 
 /// <summary>
-/// The embedded-mode log: per-customer lists in silo memory. Survives grain deactivation, not a silo restart.
+/// The embedded-mode log: per-customer lists in silo memory. Survives grain deactivation, not a silo restart — which is
+/// why each log is created with a fresh epoch: after a restart, a reader holding a position from before sees another
+/// epoch and knows its seqs no longer name the same events. A customer gets an entry only with its first append.
 /// </summary>
 public sealed class InMemoryEventLog : IEventLog
 {
     private readonly ConcurrentDictionary<string, CustomerLog> _logs = new(StringComparer.Ordinal);
 
+    /// <summary>How many customers have a log here (tests check that readers and strangers add none).</summary>
+    public int CustomerCount => _logs.Count;
+
     public ValueTask<LogHead> ReadHeadAsync(string customer, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(_logs.TryGetValue(customer, out var log) ? log.Head : LogHead.Empty);
 
-    public ValueTask AppendAsync(string customer, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken = default)
+    public ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken = default)
     {
-        _logs.GetOrAdd(customer, static _ => new CustomerLog()).Append(events);
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count > 0)
+        {
+            _logs.GetOrAdd(customer, static _ => new CustomerLog()).Append(epoch, events);
+        }
+
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<IReadOnlyList<EventEnvelope>> ReadAsync(string customer, long afterSeq, int max, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(_logs.TryGetValue(customer, out var log) ? log.Read(afterSeq, max) : (IReadOnlyList<EventEnvelope>)[]);
+    public ValueTask<LogEpoch> ForkAsync(string customer, LogEpoch current, LogEpoch replacement, CancellationToken cancellationToken = default) =>
+        // A log that does not exist has nothing to fork: the next append stores whichever epoch its grain holds.
+        ValueTask.FromResult(_logs.TryGetValue(customer, out var log) ? log.Fork(current, replacement) : replacement);
 
-    public ValueTask<LogHead> TrimAsync(string customer, int maxEvents, DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(_logs.TryGetValue(customer, out var log) ? log.Trim(maxEvents, cutoff) : LogHead.Empty);
+    public ValueTask<IReadOnlyList<EventEnvelope>> ReadAsync(string customer, long afterSeq, int max, long maxBytes, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_logs.TryGetValue(customer, out var log) ? log.Read(afterSeq, max, maxBytes) : (IReadOnlyList<EventEnvelope>)[]);
+
+    public ValueTask<LogHead> TrimAsync(string customer, RetentionLimits limits, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_logs.TryGetValue(customer, out var log) ? log.Trim(limits) : LogHead.Empty);
 
     public ValueTask<IReadOnlyList<RememberedKey>> ReadKeysAsync(string customer, DateTimeOffset since, int max, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(_logs.TryGetValue(customer, out var log) ? log.ReadKeys(since, max) : (IReadOnlyList<RememberedKey>)[]);
@@ -49,26 +63,34 @@ public sealed class InMemoryEventLog : IEventLog
         private int _head;
         private long _firstSeq = 1;
         private long _lastSeq;
+        private long _bytes;
+        private LogEpoch? _epoch;
 
         // Keys in append order, which is time order: expiry and the count bound both drop from the front.
         private readonly Queue<RememberedKey> _keys = new();
 
         public LogHead Head
         {
-            get { lock (_lock) { return new LogHead(_firstSeq, _lastSeq); } }
+            get { lock (_lock) { return new LogHead(_firstSeq, _lastSeq, _epoch); } }
         }
 
-        public void Append(IReadOnlyList<EventEnvelope> events)
+        public void Append(LogEpoch epoch, IReadOnlyList<EventEnvelope> events)
         {
             lock (_lock)
             {
+                if (_epoch is not null && _epoch != epoch)
+                {
+                    throw new LogUnavailableException("The log was forked to another epoch; this activation is stale.");
+                }
+
+                if (events[0].Seq != _lastSeq + 1)
+                {
+                    throw new LogUnavailableException($"Append out of order: expected seq {_lastSeq + 1}, got {events[0].Seq}.");
+                }
+
+                _epoch = epoch;
                 foreach (var e in events)
                 {
-                    if (e.Seq != _lastSeq + 1)
-                    {
-                        throw new InvalidOperationException($"Append out of order: expected seq {_lastSeq + 1}, got {e.Seq}.");
-                    }
-
                     if (_items.Count == _head)
                     {
                         _firstSeq = e.Seq;
@@ -76,6 +98,7 @@ public sealed class InMemoryEventLog : IEventLog
 
                     _items.Add(e);
                     _lastSeq = e.Seq;
+                    _bytes += EventSize.Of(e);
                     if (e.IdempotencyKey is { } key)
                     {
                         _keys.Enqueue(new RememberedKey(e.Source, key, e.Id, e.Seq, e.Time));
@@ -84,19 +107,46 @@ public sealed class InMemoryEventLog : IEventLog
             }
         }
 
-        public List<EventEnvelope> Read(long afterSeq, int max)
+        public LogEpoch Fork(LogEpoch current, LogEpoch next)
         {
             lock (_lock)
             {
-                var from = Math.Max(afterSeq + 1, _firstSeq);
-                if (from > _lastSeq || max <= 0)
+                if (_epoch is null || _epoch == current)
+                {
+                    _epoch = next;
+                }
+
+                return _epoch;
+            }
+        }
+
+        public List<EventEnvelope> Read(long afterSeq, int max, long maxBytes)
+        {
+            lock (_lock)
+            {
+                if (afterSeq >= _lastSeq || max <= 0)
                 {
                     return [];
                 }
 
+                var from = Math.Max(afterSeq, _firstSeq - 1) + 1;
+
                 var start = _head + (int)(from - _firstSeq);
-                var count = (int)Math.Min(max, _items.Count - start);
-                return _items.GetRange(start, count);
+                var end = (int)Math.Min(_items.Count, start + (long)max);
+                var page = new List<EventEnvelope>(Math.Min(end - start, 256));
+                long bytes = 0;
+                for (var i = start; i < end; i++)
+                {
+                    bytes += EventSize.Of(_items[i]);
+                    if (page.Count > 0 && bytes > maxBytes)
+                    {
+                        break;
+                    }
+
+                    page.Add(_items[i]);
+                }
+
+                return page;
             }
         }
 
@@ -119,24 +169,31 @@ public sealed class InMemoryEventLog : IEventLog
             }
         }
 
-        public LogHead Trim(int maxEvents, DateTimeOffset cutoff)
+        public LogHead Trim(RetentionLimits limits)
         {
             lock (_lock)
             {
-                while (_head < _items.Count && (_items.Count - _head > maxEvents || _items[_head].Time < cutoff))
+                while (_head < _items.Count
+                    && (_items.Count - _head > limits.MaxEvents || _bytes > limits.MaxBytes || _items[_head].Time < limits.Cutoff))
                 {
+                    _bytes -= EventSize.Of(_items[_head]);
                     _items[_head++] = null!;
                     _firstSeq++;
                 }
 
-                // Compact once the dropped prefix outweighs what is kept, so trimming stays amortised O(1).
-                if (_head > 1024 && _head > _items.Count / 2)
+                // Compact once the dropped prefix outweighs what is kept, so trimming stays amortised O(1); an emptied
+                // log gives its list's memory back.
+                if (_head == _items.Count || (_head > 1024 && _head > _items.Count / 2))
                 {
                     _items.RemoveRange(0, _head);
                     _head = 0;
+                    if (_items.Count == 0)
+                    {
+                        _items.TrimExcess();
+                    }
                 }
 
-                return new LogHead(_firstSeq, _lastSeq);
+                return new LogHead(_firstSeq, _lastSeq, _epoch);
             }
         }
     }
