@@ -33,7 +33,13 @@ public static class FabricRedisHosting
         silo.Configure<ClusterOptions>(o => ConfigureCluster(o, configuration))
             .Configure<ClusterMembershipOptions>(configuration.GetSection("Fabric:Cluster:Membership"))
             .UseRedisClustering(o => o.ConfigurationOptions = redis.Clone())
-            .AddRedisGrainStorageAsDefault(o => o.ConfigurationOptions = redis.Clone())
+            // Cleared state is deleted, not kept as an empty record: a customer whose last socket left, or who was
+            // removed, leaves no key behind.
+            .AddRedisGrainStorageAsDefault(o =>
+            {
+                o.ConfigurationOptions = redis.Clone();
+                o.DeleteStateOnClear = true;
+            })
             .AddRedisGrainStorage(FabricStreams.PubSubStore, o => o.ConfigurationOptions = redis.Clone())
             .UseRedisReminderService(o => o.ConfigurationOptions = redis.Clone());
 

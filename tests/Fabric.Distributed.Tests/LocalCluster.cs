@@ -44,6 +44,30 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs <c>redis-cli</c> against this cluster's Redis and returns what it printed (one reply per line).</summary>
+    public async Task<string> RedisAsync(params string[] args)
+    {
+        var (host, port) = (RedisAddress.Split(':')[0], RedisAddress.Split(':')[1]);
+        var start = new ProcessStartInfo("redis-cli", ["-h", host, "-p", port, "--no-auth-warning", .. RedisAuth(), .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"redis-cli {string.Join(' ', args)} failed: {await stderr}");
+        return (await stdout).Trim();
+    }
+
+    /// <summary>The keys in this cluster's Redis, sorted.</summary>
+    public async Task<string[]> RedisKeysAsync() =>
+        [.. (await RedisAsync("--scan")).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Order(StringComparer.Ordinal)];
+
+    /// <summary>The password scripts/cluster gives Redis, if it gives one.</summary>
+    private static string[] RedisAuth() => [];
+
     public static async Task<LocalCluster> UpAsync()
     {
         var cluster = new LocalCluster();

@@ -1,0 +1,117 @@
+using System.Diagnostics.Metrics;
+using Fabric.Contracts;
+using Fabric.Grains.Hosting;
+using Fabric.Grains.Log;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace Fabric.Grains.Tests;
+
+/// <summary>
+/// A cluster of its own whose log holds every trim until the test lets it go (the real in-memory log underneath), and a
+/// stream backlog of one event: what a slow reminder table or trim, and a stream that cannot keep up, must not do.
+/// </summary>
+public sealed class MaintenanceTests : IAsyncLifetime
+{
+    private readonly HeldTrimLog _log = new();
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Fabric:Customers:RetentionMaxEvents"] = "5",
+            ["Fabric:Customers:StreamBacklogMax"] = "1",
+        }).Build();
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton<IEventLog>(_log);
+            silo.AddFabricInMemoryState().AddFabricGrains(configuration);
+        });
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _log.Release();
+        await _cluster.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Appends_are_acknowledged_while_a_trim_is_stuck()
+    {
+        var grain = _cluster.Client.GetGrain<ICustomerGrain>(Events.NewCustomer());
+        // Past the count limit after the first writes: a trim starts, and hangs.
+        for (var i = 0; i < 10; i++)
+        {
+            await grain.Append(Events.Make());
+        }
+
+        await Eventually.True(() => _log.TrimsWaiting > 0);
+        var more = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => grain.Append(Events.Make()))).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(60, more.Max(r => r.Seq));
+
+        _log.Release();
+        await Eventually.True(async () => (await grain.GetSince(0, 0)).FirstRetainedSeq > 1);
+    }
+
+    [Fact]
+    public async Task Events_the_stream_cannot_take_are_counted_not_silently_skipped()
+    {
+        long dropped = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "fabric.stream.dropped")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref dropped, value));
+        listener.Start();
+
+        var grain = _cluster.Client.GetGrain<ICustomerGrain>(Events.NewCustomer());
+        await grain.AppendBatch([.. Enumerable.Range(0, 100).Select(_ => Events.Make())]);
+
+        await Eventually.True(() => Interlocked.Read(ref dropped) > 0);
+    }
+
+    /// <summary>The real in-memory log, except that trims wait until released.</summary>
+    private sealed class HeldTrimLog : IEventLog
+    {
+        private readonly InMemoryEventLog _inner = new();
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _waiting;
+
+        public int TrimsWaiting => Volatile.Read(ref _waiting);
+
+        public void Release() => _released.TrySetResult();
+
+        public async ValueTask<LogHead> TrimAsync(string customer, RetentionLimits limits, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _waiting);
+            await _released.Task;
+            return await _inner.TrimAsync(customer, limits, cancellationToken);
+        }
+
+        public ValueTask<LogHead> ReadHeadAsync(string customer, CancellationToken cancellationToken = default) => _inner.ReadHeadAsync(customer, cancellationToken);
+
+        public ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken = default) =>
+            _inner.AppendAsync(customer, epoch, events, cancellationToken);
+
+        public ValueTask<LogEpoch> ForkAsync(string customer, LogEpoch current, LogEpoch replacement, CancellationToken cancellationToken = default) =>
+            _inner.ForkAsync(customer, current, replacement, cancellationToken);
+
+        public ValueTask<IReadOnlyList<EventEnvelope>> ReadAsync(string customer, long afterSeq, int max, long maxBytes, CancellationToken cancellationToken = default) =>
+            _inner.ReadAsync(customer, afterSeq, max, maxBytes, cancellationToken);
+
+        public ValueTask<IReadOnlyList<RememberedKey>> ReadKeysAsync(string customer, DateTimeOffset since, int max, CancellationToken cancellationToken = default) =>
+            _inner.ReadKeysAsync(customer, since, max, cancellationToken);
+
+        public ValueTask TrimKeysAsync(string customer, DateTimeOffset cutoff, int maxKeys, CancellationToken cancellationToken = default) =>
+            _inner.TrimKeysAsync(customer, cutoff, maxKeys, cancellationToken);
+    }
+}
