@@ -25,6 +25,30 @@ public sealed class HardeningTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Strangers_and_readers_leave_no_log_behind()
+    {
+        var log = Assert.IsType<Fabric.Grains.Log.InMemoryEventLog>(fixture.Services.GetRequiredService<Fabric.Grains.Log.IEventLog>());
+        var before = log.CustomerCount;
+        var quiet = await fixture.NewCustomerAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            var stranger = GatewayFixture.NewCustomerId();
+            Assert.Equal(HttpStatusCode.NotFound, (await fixture.PostWebhookAsync(stranger, """{"type":"x"}""")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await fixture.Http.PostAsJsonAsync($"/v1/customers/{stranger}/events", new { type = "x", data = new { } })).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await fixture.Http.GetAsync($"/v1/customers/{stranger}/events")).StatusCode);
+        }
+
+        // A registered customer that never received an event: reading its history and holding a socket add nothing.
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Http.GetAsync($"/v1/customers/{quiet}/events")).StatusCode);
+        await using (var socket = await fixture.ConnectAsync(quiet))
+        {
+            await socket.SubscribeAsync(["*"], since: 0);
+        }
+
+        Assert.Equal(before, log.CustomerCount);
+    }
+
+    [Fact]
     public async Task History_page_is_bounded_by_bytes()
     {
         // 20 KiB pages; ten events of about 8 KiB each: two per page, whatever the limit asks for.
@@ -63,6 +87,42 @@ public sealed class HardeningTests(GatewayFixture fixture)
         var same = await again.SubscribeAsync(["*"], since: 3, epoch: subscribed.GetProperty("epoch").GetString());
         Assert.True(same.GetProperty("recovered").GetBoolean());
         Assert.Equal([4L, 5], (await again.ReceiveEventsAsync(2)).Select(e => e.Seq()));
+    }
+
+    [Fact]
+    public async Task Sockets_resuming_over_the_same_history_share_one_serialization_of_each_event()
+    {
+        var grain = fixture.Services.GetRequiredService<IGrainFactory>().GetGrain<ICustomerGrain>(GatewayFixture.NewCustomerId());
+        for (var i = 0; i < 20; i++)
+        {
+            await grain.Append(new IncomingEvent("test", "t", "application/json", Encoding.UTF8.GetBytes($$"""{"i":{{i}}}"""), null, null));
+        }
+
+        var options = fixture.Services.GetRequiredService<IOptions<SocketOptions>>().Value;
+        var feed = new CustomerFeed(grain.GetPrimaryKeyString(), grain, options, NullLogger.Instance);
+        feed.OnRegistered(new Registration(20, (await grain.GetSince(0, 0)).Epoch));
+        var pairs = new List<SocketPair>();
+        for (var s = 0; s < 5; s++)
+        {
+            var pair = await SocketPair.OpenAsync();
+            pairs.Add(pair);
+            var session = new SocketSession(feed.Customer, pair.Server, options, NullLogger.Instance);
+            feed.Add(session);
+            _ = session.RunSendLoopAsync();
+            await feed.SubscribeAsync(session, ["*"], since: 0, epoch: null);
+            Assert.Equal("subscribed", (await pair.ReceiveAsync()).GetProperty("op").GetString());
+            for (var i = 1; i <= 20; i++)
+            {
+                Assert.Equal(i, (await pair.ReceiveAsync()).GetProperty("seq").GetInt64());
+            }
+        }
+
+        Assert.Equal(20, feed.Frames.Serialized);
+        feed.Stop();
+        foreach (var pair in pairs)
+        {
+            await pair.DisposeAsync();
+        }
     }
 
     [Fact]

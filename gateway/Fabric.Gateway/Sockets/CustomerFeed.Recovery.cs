@@ -215,8 +215,9 @@ internal sealed partial class CustomerFeed
             await session.WaitForSendRoomAsync();
             var page = await _grain.GetSince(cursor, PageSize);
 
-            // Serialized outside the lock: live delivery to the customer's other sockets does not wait on a replay.
-            var frames = page.Events.Select(e => session.Topics.Matches(e.Type) ? EventJson.Frame(e) : null).ToArray();
+            // Outside the lock: live delivery to the customer's other sockets does not wait on a replay. Sockets replaying
+            // the same events share their frames.
+            var frames = page.Events.Select(e => session.Topics.Matches(e.Type) ? Frames.Get(e) : null).ToArray();
             lock (_lock)
             {
                 if (page.Epoch.Id != epoch.Id)

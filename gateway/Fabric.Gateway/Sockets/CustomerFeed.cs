@@ -36,7 +36,11 @@ internal sealed partial class CustomerFeed
         _grain = grain;
         _options = options;
         _logger = logger;
+        Frames = new FrameCache(options.FrameCacheBytes);
     }
+
+    /// <summary>Frames shared by this customer's sockets, live and replaying.</summary>
+    public FrameCache Frames { get; }
 
     public string Customer { get; }
 
@@ -288,7 +292,7 @@ internal sealed partial class CustomerFeed
             session.Cursor = e.Seq;
             if (session.Topics.Matches(e.Type))
             {
-                frame ??= EventJson.Frame(e);
+                frame ??= Frames.Get(e);
                 session.Enqueue(frame);
                 delivered++;
             }

@@ -63,6 +63,13 @@ public sealed class SocketOptions
     [Range(1024L, 1L << 32)]
     public long PendingMaxBytes { get; set; } = 8L * 1024 * 1024;
 
+    /// <summary>
+    /// Bytes of recent <c>event</c> frames one customer's feed keeps serialized, shared by live and replaying sockets.
+    /// Default 4 MiB.
+    /// </summary>
+    [Range(0L, 1L << 32)]
+    public long FrameCacheBytes { get; set; } = 4L * 1024 * 1024;
+
     /// <summary>How long the server waits for the client's close frame after sending its own. Default 5 seconds.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -1,0 +1,58 @@
+using Fabric.Contracts;
+using Fabric.Gateway.Api;
+
+namespace Fabric.Gateway.Sockets;
+
+/// <summary>
+/// One customer's recent <c>event</c> frames, serialized once and shared: by every live socket of the feed, and by every
+/// socket replaying the same stretch of history (a gateway restart resumes thousands of sockets at nearby seqs).
+/// Bounded by bytes; the oldest frames go first. Keyed by seq and checked by event id, so a seq that names another event
+/// in a new epoch is never served the old frame.
+/// </summary>
+internal sealed class FrameCache(long maxBytes)
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<long, (string Id, byte[] Frame)> _frames = [];
+    private readonly Queue<long> _order = new();
+    private long _bytes;
+
+    /// <summary>How many frames were serialized (not served from the cache).</summary>
+    public long Serialized { get; private set; }
+
+    public byte[] Get(EventEnvelope e)
+    {
+        lock (_lock)
+        {
+            if (_frames.TryGetValue(e.Seq, out var cached) && cached.Id == e.Id)
+            {
+                return cached.Frame;
+            }
+        }
+
+        var frame = EventJson.Frame(e);
+        lock (_lock)
+        {
+            Serialized++;
+            if (_frames.Remove(e.Seq, out var replaced))
+            {
+                _bytes -= replaced.Frame.Length;
+            }
+            else
+            {
+                _order.Enqueue(e.Seq);
+            }
+
+            _frames[e.Seq] = (e.Id, frame);
+            _bytes += frame.Length;
+            while (_bytes > maxBytes && _order.TryDequeue(out var oldest))
+            {
+                if (_frames.Remove(oldest, out var dropped))
+                {
+                    _bytes -= dropped.Frame.Length;
+                }
+            }
+        }
+
+        return frame;
+    }
+}
