@@ -59,6 +59,46 @@ public sealed class MaintenanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_history_read_never_waits_for_a_trim()
+    {
+        var grain = _cluster.Client.GetGrain<ICustomerGrain>(Events.NewCustomer());
+        for (var i = 0; i < 10; i++)
+        {
+            await grain.Append(Events.Make());
+        }
+
+        await Eventually.True(() => _log.TrimsWaiting > 0);
+        var page = await grain.GetSince(0, 100).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(10, page.LastSeq);
+    }
+
+    [Fact]
+    public async Task Activation_reads_only_the_head_whatever_the_log_holds()
+    {
+        _log.Release();
+        var customer = Events.NewCustomer();
+        var grain = _cluster.Client.GetGrain<ICustomerGrain>(customer);
+        await grain.AppendBatch([.. Enumerable.Range(0, 100).Select(_ => Events.Make())]);
+        await _cluster.DeactivateAsync(grain);
+        var reads = _log.Reads(customer);
+
+        // A socket's registration and a head-only read activate the grain: neither events nor keys are read.
+        var observer = _cluster.Client.CreateObjectReference<IGatewayObserver>(new NoObserver());
+        Assert.Equal(100, (await grain.Subscribe("gw-1", 1, observer, null)).LastSeq);
+        Assert.Equal(reads, _log.Reads(customer));
+
+        // The first append with a key loads the keys, once.
+        await grain.Append(Events.Make(key: "k-1"));
+        await grain.Append(Events.Make(key: "k-2"));
+        Assert.Equal(reads with { Keys = reads.Keys + 1 }, _log.Reads(customer));
+    }
+
+    private sealed class NoObserver : IGatewayObserver
+    {
+        public Task OnEvents(EventBatch batch) => Task.CompletedTask;
+    }
+
+    [Fact]
     public async Task Events_the_stream_cannot_take_are_counted_not_silently_skipped()
     {
         long dropped = 0;
@@ -84,9 +124,13 @@ public sealed class MaintenanceTests : IAsyncLifetime
     {
         private readonly InMemoryEventLog _inner = new();
         private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ReadCounts> _reads = new();
         private int _waiting;
 
         public int TrimsWaiting => Volatile.Read(ref _waiting);
+
+        /// <summary>How often a customer's events and keys were read.</summary>
+        public ReadCounts Reads(string customer) => _reads.GetValueOrDefault(customer);
 
         public void Release() => _released.TrySetResult();
 
@@ -105,13 +149,22 @@ public sealed class MaintenanceTests : IAsyncLifetime
         public ValueTask<LogEpoch> ForkAsync(string customer, LogEpoch current, LogEpoch replacement, CancellationToken cancellationToken = default) =>
             _inner.ForkAsync(customer, current, replacement, cancellationToken);
 
-        public ValueTask<IReadOnlyList<EventEnvelope>> ReadAsync(string customer, long afterSeq, int max, long maxBytes, CancellationToken cancellationToken = default) =>
-            _inner.ReadAsync(customer, afterSeq, max, maxBytes, cancellationToken);
+        public ValueTask<IReadOnlyList<EventEnvelope>> ReadAsync(string customer, long afterSeq, int max, long maxBytes, CancellationToken cancellationToken = default)
+        {
+            _reads.AddOrUpdate(customer, new ReadCounts(1, 0), (_, r) => r with { Events = r.Events + 1 });
+            return _inner.ReadAsync(customer, afterSeq, max, maxBytes, cancellationToken);
+        }
 
-        public ValueTask<IReadOnlyList<RememberedKey>> ReadKeysAsync(string customer, DateTimeOffset since, int max, CancellationToken cancellationToken = default) =>
-            _inner.ReadKeysAsync(customer, since, max, cancellationToken);
+        public ValueTask<IReadOnlyList<RememberedKey>> ReadKeysAsync(string customer, DateTimeOffset since, int max, CancellationToken cancellationToken = default)
+        {
+            _reads.AddOrUpdate(customer, new ReadCounts(0, 1), (_, r) => r with { Keys = r.Keys + 1 });
+            return _inner.ReadKeysAsync(customer, since, max, cancellationToken);
+        }
 
         public ValueTask TrimKeysAsync(string customer, DateTimeOffset cutoff, int maxKeys, CancellationToken cancellationToken = default) =>
             _inner.TrimKeysAsync(customer, cutoff, maxKeys, cancellationToken);
     }
 }
+
+/// <summary>Reads of one customer's events and keys.</summary>
+public readonly record struct ReadCounts(int Events, int Keys);
