@@ -17,6 +17,9 @@ internal static class Problems
 
     public static ProblemHttpResult InvalidSource() => BadRequest("invalid-source", "The source name must be " + Names.IdRule + ".");
 
+    public static ProblemHttpResult ReservedSourceName(IEnumerable<string> reserved) =>
+        BadRequest("reserved-source-name", "That source name is reserved for Fabric's own events: " + string.Join(", ", reserved) + ".");
+
     public static ProblemHttpResult TooLarge(long limit) => Problem(StatusCodes.Status413PayloadTooLarge, "payload-too-large", "Payload too large", $"The body is larger than the limit of {limit} bytes.");
 
     public static ProblemHttpResult UnsupportedMediaType(string detail) => Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type", detail);
