@@ -22,6 +22,15 @@ internal static class Problems
 
     public static ProblemHttpResult TooLarge(long limit) => Problem(StatusCodes.Status413PayloadTooLarge, "payload-too-large", "Payload too large", $"The body is larger than the limit of {limit} bytes.");
 
+    public static ProblemHttpResult RequestTimeout(TimeSpan limit) =>
+        Problem(StatusCodes.Status408RequestTimeout, "request-timeout", "Request timeout", $"The request did not complete within {limit.TotalSeconds:0.###} s; nothing was stored. Send the body promptly and retry.");
+
+    public static ProblemHttpResult BodyTooSlow() =>
+        Problem(StatusCodes.Status408RequestTimeout, "request-timeout", "Request timeout", "The body arrived slower than the minimum data rate; nothing was stored. Send the body promptly and retry.");
+
+    /// <summary>Kestrel's own refusal of a body (cut short, broken chunked framing); its message names the rule, never the data.</summary>
+    public static ProblemHttpResult BadRequestBody(int status, string reason) => Problem(status, "invalid-request-body", "Bad request body", reason);
+
     public static ProblemHttpResult UnsupportedMediaType(string detail) => Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type", detail);
 
     public static ProblemHttpResult Unavailable(string detail) => Problem(StatusCodes.Status503ServiceUnavailable, "unavailable", "Service unavailable", detail);
