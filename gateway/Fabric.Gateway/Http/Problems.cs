@@ -49,6 +49,9 @@ internal static class Problems
     /// <summary>A signature check failed: 401 with the scheme's problem code (missing-signature, invalid-signature, timestamp-out-of-tolerance).</summary>
     public static ProblemHttpResult Signature(string code, string detail) => Problem(StatusCodes.Status401Unauthorized, code, "Signature check failed", detail);
 
+    public static ProblemHttpResult ForbiddenOrigin() =>
+        Problem(StatusCodes.Status403Forbidden, "forbidden-origin", "Forbidden", "Sockets may not be opened from this origin (Fabric:Sockets:AllowedOrigins).");
+
     public static ProblemHttpResult RateLimited(string detail) => Problem(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests", detail);
 
     private static ProblemHttpResult Problem(int status, string code, string title, string detail) =>
