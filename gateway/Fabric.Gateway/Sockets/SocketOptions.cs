@@ -49,6 +49,10 @@ public sealed class SocketOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan RegistrationTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long the server waits for the client's close frame after sending its own. Default 5 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// Browser origins (<c>scheme://host[:port]</c>) allowed to open sockets, compared case-insensitively with the
     /// request's <c>Origin</c> header; <c>*</c> allows any. A request from another origin is refused with 403 before the
@@ -57,8 +61,4 @@ public sealed class SocketOptions
     /// </summary>
     [OriginList]
     public List<string> AllowedOrigins { get; set; } = [];
-
-    /// <summary>How long the server waits for the client's close frame after sending its own. Default 5 seconds.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
-    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
