@@ -43,8 +43,15 @@ public sealed class SocketOriginTests : IAsyncLifetime
     [InlineData(null)]
     public async Task Socket_from_an_allowed_origin_or_without_one_connects(string? origin)
     {
-        await using var socket = await FabricSocket.ConnectAsync(BaseAddress, GatewayFixture.NewCustomerId(), origin);
+        await using var socket = await FabricSocket.ConnectAsync(BaseAddress, await RegisterAsync(), origin);
         Assert.Equal("fabric.v1", socket.SubProtocol);
+    }
+
+    private async Task<string> RegisterAsync()
+    {
+        var customer = GatewayFixture.NewCustomerId();
+        (await _gateway.Http.PutAsync($"/v1/admin/customers/{customer}", null)).EnsureSuccessStatusCode();
+        return customer;
     }
 
     [Fact]
