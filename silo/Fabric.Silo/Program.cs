@@ -16,15 +16,19 @@ builder.UseOrleans(silo =>
     {
         silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort).AddFabricInMemoryState();
     }
-    else if (options.AdvertisedIP is { Length: > 0 } ip)
-    {
-        silo.ConfigureEndpoints(IPAddress.Parse(ip), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true)
-            .UseFabricRedis(builder.Configuration);
-    }
     else
     {
-        // In a container: advertise the address the host name resolves to.
-        silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true)
+        // Advertised: AdvertisedIP, or (in a container) the address the host name resolves to. Bound: ListenAddress,
+        // else the advertised IP, else every interface: these ports are the whole cluster, unauthenticated.
+        var listen = options.ListeningAddress();
+        (options.AdvertisedAddress() is { } advertised
+                ? silo.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort)
+                : silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort))
+            .Configure<Orleans.Configuration.EndpointOptions>(o =>
+            {
+                o.SiloListeningEndpoint = new IPEndPoint(listen, options.SiloPort);
+                o.GatewayListeningEndpoint = new IPEndPoint(listen, options.GatewayPort);
+            })
             .UseFabricRedis(builder.Configuration);
     }
 });

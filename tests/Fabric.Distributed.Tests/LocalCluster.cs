@@ -21,6 +21,13 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string RedisAddress => $"127.0.0.1:{6380 + _offset}";
 
+    /// <summary>The password scripts/cluster starts Redis with: FABRIC_REDIS_PASSWORD, or the script's local default.</summary>
+    public static string RedisPassword =>
+        Environment.GetEnvironmentVariable("FABRIC_REDIS_PASSWORD") is { Length: > 0 } password ? password : "fabric-cluster-redis-password";
+
+    /// <summary>A StackExchange.Redis configuration string for this cluster's Redis, password included.</summary>
+    public string RedisConnectionString => $"{RedisAddress},password={RedisPassword}";
+
     /// <summary>scripts/cluster's default admin key.</summary>
     public const string AdminKey = "fabric-cluster-admin-key";
 

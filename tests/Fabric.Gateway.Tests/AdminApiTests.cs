@@ -3,6 +3,11 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Fabric.Gateway.Admin;
+using Fabric.Gateway.Customers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Fabric.Gateway.Tests;
 
@@ -89,6 +94,37 @@ public sealed class AdminApiTests(GatewayFixture fixture)
         var text = await AssertProblemAsync(response, HttpStatusCode.BadRequest, problem);
         Assert.DoesNotContain("not-a-whsec-secret", text, StringComparison.Ordinal);
         Assert.DoesNotContain((await fixture.Http.GetFromJsonAsync<JsonElement>($"/v1/admin/customers/{customer}")).GetProperty("sources").EnumerateArray(), s => s.GetProperty("name").GetString() == "bad");
+    }
+
+    /// <summary>Idempotency keys are scoped by source: a webhook source named like Fabric's own could claim their keys.</summary>
+    [Theory]
+    [InlineData("api")]
+    [InlineData("socket")]
+    [InlineData("fabric")]
+    [InlineData("admin")]
+    [InlineData("system")]
+    [InlineData("API")]
+    public async Task Reserved_source_names_are_refused_and_nothing_is_stored(string name)
+    {
+        var customer = await fixture.NewCustomerAsync();
+        var response = await fixture.Http.PutAsync($"/v1/admin/customers/{customer}/sources/{name}", new StringContent("""{"scheme":"none"}""", Encoding.UTF8, "application/json"));
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "reserved-source-name");
+        var sources = (await fixture.Http.GetFromJsonAsync<JsonElement>($"/v1/admin/customers/{customer}")).GetProperty("sources").EnumerateArray();
+        Assert.Equal([GatewayFixture.TestSource], sources.Select(s => s.GetProperty("name").GetString()));
+    }
+
+    [Fact]
+    public async Task A_seed_with_a_reserved_source_name_stops_the_start_and_registers_nothing()
+    {
+        var customer = GatewayFixture.NewCustomerId();
+        var seed = new SeedOptions();
+        seed.Customers[customer] = new SeedCustomer { Sources = { ["demo"] = new SeedSource { Scheme = "none" }, ["api"] = new SeedSource { Scheme = "none" } } };
+        var seeder = new RegistrySeeder(
+            fixture.Services.GetRequiredService<IGrainFactory>(), fixture.Services.GetRequiredService<SecretProtector>(), Options.Create(seed), TimeProvider.System, NullLogger<RegistrySeeder>.Instance);
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => seeder.StartAsync(CancellationToken.None));
+        Assert.Contains("reserved", refused.Message, StringComparison.Ordinal);
+        await AssertProblemAsync(await fixture.Http.GetAsync($"/v1/admin/customers/{customer}"), HttpStatusCode.NotFound, "unknown-customer");
     }
 
     [Fact]

@@ -18,10 +18,15 @@ public sealed class FabricSocket : IAsyncDisposable
 
     public JsonElement Welcome { get; private set; }
 
-    public static async Task<FabricSocket> ConnectAsync(Uri baseAddress, string customer)
+    public static async Task<FabricSocket> ConnectAsync(Uri baseAddress, string customer, string? origin = null)
     {
         var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol("fabric.v1");
+        if (origin is not null)
+        {
+            socket.Options.SetRequestHeader("Origin", origin);
+        }
+
         var uri = new Uri($"ws://{baseAddress.Authority}/v1/ws?customer={customer}");
         await socket.ConnectAsync(uri, CancellationToken.None);
         var fabric = new FabricSocket(socket);

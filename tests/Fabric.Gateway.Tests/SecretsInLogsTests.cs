@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Fabric.Gateway.Tests.Webhooks;
@@ -60,27 +59,6 @@ public sealed class SecretsInLogsTests : IAsyncLifetime
         foreach (var needle in new[] { Secret, key, key.Split('~')[3], GatewayFixture.AdminKey, PayloadMarker, signature })
         {
             Assert.DoesNotContain(_logs.Lines, line => line.Contains(needle, StringComparison.Ordinal));
-        }
-    }
-
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(CapturingLoggerProvider owner, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                owner.Lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
         }
     }
 }

@@ -103,6 +103,11 @@ internal static class AdminEndpoints
             return Problems.InvalidSource();
         }
 
+        if (SourceRules.IsReserved(source))
+        {
+            return Problems.ReservedSourceName(SourceRules.ReservedNames);
+        }
+
         var (body, problem) = await JsonRequest.ReadAsync(request, ApiJsonContext.Default.SourcePutRequest, optional: false, cancellationToken);
         if (problem is not null)
         {

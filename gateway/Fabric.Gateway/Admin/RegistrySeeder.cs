@@ -22,6 +22,13 @@ internal sealed partial class RegistrySeeder(
                 throw new InvalidOperationException($"Fabric:Seed:Customers: '{customer}' is not a valid customer id.");
             }
 
+            // Checked before anything of this customer is registered, so a refused seed leaves nothing half written.
+            if (seed.Sources.Keys.FirstOrDefault(SourceRules.IsReserved) is { } reserved)
+            {
+                throw new InvalidOperationException(
+                    $"Fabric:Seed:Customers:{customer}:Sources:{reserved}: the source name is reserved for Fabric's own events ({string.Join(", ", SourceRules.ReservedNames)}).");
+            }
+
             var registry = grains.GetGrain<ICustomerRegistryGrain>(customer);
             await registry.Put(seed.Name);
             foreach (var (name, source) in seed.Sources)

@@ -9,6 +9,16 @@ internal static class SourceRules
 {
     public const int MaxToleranceSeconds = 86_400;
 
+    /// <summary>
+    /// Names Fabric records as the source of its own events: <c>api</c> (the publish API), <c>socket</c> (two-way
+    /// sockets), and <c>fabric</c>, <c>admin</c>, <c>system</c> for what comes next. Idempotency keys are scoped by
+    /// source, so a webhook source of one of these names could claim (or replay) keys of Fabric's own events. Compared
+    /// case-insensitively, so <c>API</c> cannot pass for a different name either.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ReservedNames = [Api.PublishedEvent.Source, "socket", "fabric", "admin", "system"];
+
+    public static bool IsReserved(string name) => ReservedNames.Contains(name, StringComparer.OrdinalIgnoreCase);
+
     public static ProblemHttpResult? Check(SourcePutRequest body)
     {
         if (SignatureSchemes.Find(body.Scheme) is not { } scheme)

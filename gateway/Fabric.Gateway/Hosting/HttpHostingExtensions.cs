@@ -1,16 +1,34 @@
 using Fabric.Gateway.Api;
+using Fabric.Gateway.Http;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 
 namespace Fabric.Gateway.Hosting;
 
 internal static class HttpHostingExtensions
 {
-    /// <summary>Every error is problem+json; JSON goes through the source-generated context.</summary>
+    /// <summary>Every error is problem+json; JSON goes through the source-generated context; requests are bounded in time.</summary>
     public static WebApplicationBuilder AddFabricHttp(this WebApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestBodyHandler>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+
+        builder.Services.AddOptions<HttpLimitOptions>().BindConfiguration(HttpLimitOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<HttpLimitOptions>, HttpLimitOptionsValidator>();
+        // Registered after the host's own Kestrel setup, so these win over Kestrel:Limits for the same limits.
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpLimitOptions>>((kestrel, http) => ApplyLimits(kestrel.Limits, http.Value));
+        builder.Services.AddRequestTimeouts();
+        builder.Services.AddOptions<RequestTimeoutOptions>().Configure<IOptions<HttpLimitOptions>>((timeouts, http) => timeouts.DefaultPolicy = new RequestTimeoutPolicy
+        {
+            Timeout = http.Value.RequestTimeout,
+            // The middleware's default is 504, which would read as a failure of ours; the client was too slow.
+            TimeoutStatusCode = StatusCodes.Status408RequestTimeout,
+            WriteTimeoutResponse = context => WriteTimeoutAsync(context, http.Value.RequestTimeout),
+        });
         return builder;
     }
 
@@ -18,6 +36,9 @@ internal static class HttpHostingExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // Every endpoint gets the default policy; /v1/ws only until its handshake is done, because ASP.NET Core's
+        // WebSocket middleware switches the timeout off once a socket is accepted (a socket lives for hours).
+        app.UseRequestTimeouts();
         return app;
     }
 
@@ -26,5 +47,23 @@ internal static class HttpHostingExtensions
     {
         app.MapHealthChecks("/healthz", new HealthCheckOptions { AllowCachingResponses = false });
         return app;
+    }
+
+    private static void ApplyLimits(KestrelServerLimits limits, HttpLimitOptions http)
+    {
+        limits.MinRequestBodyDataRate = http.MinRequestBodyBytesPerSecond > 0 ? new MinDataRate(http.MinRequestBodyBytesPerSecond, http.MinDataRateGracePeriod) : null;
+        limits.MinResponseDataRate = http.MinResponseBytesPerSecond > 0 ? new MinDataRate(http.MinResponseBytesPerSecond, http.MinDataRateGracePeriod) : null;
+        limits.RequestHeadersTimeout = http.RequestHeadersTimeout;
+        limits.KeepAliveTimeout = http.KeepAliveTimeout;
+    }
+
+    private static Task WriteTimeoutAsync(HttpContext context, TimeSpan timeout)
+    {
+        // While this runs, RequestAborted is still the middleware's cancelled token, and a JSON write given no token
+        // writes through it: the body would be dropped. The middleware puts the connection's own token back afterwards.
+        context.RequestAborted = CancellationToken.None;
+        // The rest of a trickling body is not worth draining: close the connection after the answer.
+        context.Response.Headers.Connection = "close";
+        return Problems.RequestTimeout(timeout).ExecuteAsync(context);
     }
 }

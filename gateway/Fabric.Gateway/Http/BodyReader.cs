@@ -6,7 +6,14 @@ namespace Fabric.Gateway.Http;
 /// <summary>Reads a request body up to a limit, so an oversized body is refused before it is buffered whole.</summary>
 internal static class BodyReader
 {
-    /// <summary>Returns the body bytes, or null when the body exceeds <paramref name="limit"/> bytes.</summary>
+    /// <summary>Buffer to start with when the client declared no length (chunked); it doubles as the body grows.</summary>
+    private const int UnknownLengthStart = 4096;
+
+    /// <summary>
+    /// Returns the body bytes, or null when the body exceeds <paramref name="limit"/> bytes. Cancelled (an
+    /// <see cref="OperationCanceledException"/>) when <paramref name="cancellationToken"/> fires: the client went away or
+    /// the request timed out, and nothing of the body is kept.
+    /// </summary>
     public static async Task<byte[]?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
         if (request.ContentLength > limit)
@@ -14,6 +21,11 @@ internal static class BodyReader
             return null;
         }
 
+        // Each read is copied out and consumed at once. Holding data examined but not consumed (the usual way to buffer
+        // a pipe) leaves Kestrel unable to reset the connection's input when the client goes away mid-body, and every
+        // such disconnect then logged a warning with a stack trace ("Reading is already in progress").
+        var body = new byte[request.ContentLength is { } declared ? (int)declared : (int)Math.Min(UnknownLengthStart, limit)];
+        var length = 0;
         var reader = request.BodyReader;
         while (true)
         {
@@ -28,21 +40,24 @@ internal static class BodyReader
             }
 
             var buffer = read.Buffer;
-            if (buffer.Length > limit)
+            if (length + buffer.Length > limit)
             {
-                reader.AdvanceTo(buffer.Start, buffer.End);
+                reader.AdvanceTo(buffer.End);
                 return null;
             }
 
-            if (read.IsCompleted)
+            if (length + buffer.Length > body.Length)
             {
-                var body = buffer.ToArray();
-                reader.AdvanceTo(buffer.End);
-                return body;
+                Array.Resize(ref body, (int)Math.Min(limit, Math.Max(2L * body.Length, length + buffer.Length)));
             }
 
-            // Keep everything buffered until the end: examined = End asks the pipe for more.
-            reader.AdvanceTo(buffer.Start, buffer.End);
+            buffer.CopyTo(body.AsSpan(length));
+            length += (int)buffer.Length;
+            reader.AdvanceTo(buffer.End);
+            if (read.IsCompleted)
+            {
+                return length == body.Length ? body : body[..length];
+            }
         }
     }
 }

@@ -17,7 +17,19 @@ internal static class Problems
 
     public static ProblemHttpResult InvalidSource() => BadRequest("invalid-source", "The source name must be " + Names.IdRule + ".");
 
+    public static ProblemHttpResult ReservedSourceName(IEnumerable<string> reserved) =>
+        BadRequest("reserved-source-name", "That source name is reserved for Fabric's own events: " + string.Join(", ", reserved) + ".");
+
     public static ProblemHttpResult TooLarge(long limit) => Problem(StatusCodes.Status413PayloadTooLarge, "payload-too-large", "Payload too large", $"The body is larger than the limit of {limit} bytes.");
+
+    public static ProblemHttpResult RequestTimeout(TimeSpan limit) =>
+        Problem(StatusCodes.Status408RequestTimeout, "request-timeout", "Request timeout", $"The request did not complete within {limit.TotalSeconds:0.###} s; nothing was stored. Send the body promptly and retry.");
+
+    public static ProblemHttpResult BodyTooSlow() =>
+        Problem(StatusCodes.Status408RequestTimeout, "request-timeout", "Request timeout", "The body arrived slower than the minimum data rate; nothing was stored. Send the body promptly and retry.");
+
+    /// <summary>Kestrel's own refusal of a body (cut short, broken chunked framing); its message names the rule, never the data.</summary>
+    public static ProblemHttpResult BadRequestBody(int status, string reason) => Problem(status, "invalid-request-body", "Bad request body", reason);
 
     public static ProblemHttpResult UnsupportedMediaType(string detail) => Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type", detail);
 
@@ -36,6 +48,9 @@ internal static class Problems
 
     /// <summary>A signature check failed: 401 with the scheme's problem code (missing-signature, invalid-signature, timestamp-out-of-tolerance).</summary>
     public static ProblemHttpResult Signature(string code, string detail) => Problem(StatusCodes.Status401Unauthorized, code, "Signature check failed", detail);
+
+    public static ProblemHttpResult ForbiddenOrigin() =>
+        Problem(StatusCodes.Status403Forbidden, "forbidden-origin", "Forbidden", "Sockets may not be opened from this origin (Fabric:Sockets:AllowedOrigins).");
 
     public static ProblemHttpResult RateLimited(string detail) => Problem(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests", detail);
 

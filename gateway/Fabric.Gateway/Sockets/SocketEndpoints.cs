@@ -47,6 +47,7 @@ internal static partial class SocketEndpoints
         var requested = context.WebSockets.WebSocketRequestedProtocols;
         var rejection =
             !context.WebSockets.IsWebSocketRequest ? Problems.BadRequest("websocket-required", "This endpoint takes WebSocket connections only.")
+            : !AllowedOrigins.IsAllowed(context.Request.Headers.Origin, options.Value.AllowedOrigins) ? Problems.ForbiddenOrigin()
             : !Names.IsValidId(customer) ? Problems.InvalidCustomer()
             : requested.Count > 0 && !requested.Contains(SubProtocol) ? Problems.BadRequest("unsupported-subprotocol", $"The only subprotocol is {SubProtocol}.")
             : null;

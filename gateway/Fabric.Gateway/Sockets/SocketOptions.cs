@@ -73,4 +73,13 @@ public sealed class SocketOptions
     /// <summary>How long the server waits for the client's close frame after sending its own. Default 5 seconds.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Browser origins (<c>scheme://host[:port]</c>) allowed to open sockets, compared case-insensitively with the
+    /// request's <c>Origin</c> header; <c>*</c> allows any. A request from another origin is refused with 403 before the
+    /// upgrade; a request without <c>Origin</c> (not a browser) is allowed. Default empty: any origin, so that a page
+    /// on any site can open a socket with its visitor's browser; list your own sites' origins in production.
+    /// </summary>
+    [OriginList]
+    public List<string> AllowedOrigins { get; set; } = [];
 }

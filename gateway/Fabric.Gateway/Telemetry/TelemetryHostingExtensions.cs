@@ -1,4 +1,5 @@
 using Fabric.Grains;
+using Fabric.Grains.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -12,10 +13,14 @@ internal static class TelemetryHostingExtensions
     /// Traces and metrics of the gateway, its co-hosted grains and Orleans, exported over OTLP when
     /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set. Without an exporter nothing is traced: a recorded span that nobody
     /// reads still costs every request its allocations (and every socket its request span, for the socket's life).
-    /// Parent-based sampling keeps HTTP → grain → socket in one decision.
+    /// The sampler is <c>OTEL_TRACES_SAMPLER</c>'s, by default <c>always_on</c>: a client's <c>traceparent</c> links
+    /// the trace but does not decide whether it is recorded. Spans after the first follow its decision (HTTP → grain →
+    /// socket), since every sampler decides the same way within one trace.
     /// </summary>
     public static WebApplicationBuilder AddFabricTelemetry(this WebApplicationBuilder builder)
     {
+        // Read even without an exporter, so a mistyped sampler stops the start where it is set, not once tracing is on.
+        var sampler = TraceSampling.FromConfiguration(builder.Configuration, TraceSampling.GatewayDefault);
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("fabric-gateway"))
             .WithMetrics(m => m
@@ -24,7 +29,7 @@ internal static class TelemetryHostingExtensions
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             otel.WithTracing(t => t
-                    .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
+                    .SetSampler(sampler)
                     .AddSource(GatewayTelemetry.Name, GrainsTelemetry.Name, "Microsoft.Orleans.Application")
                     .AddAspNetCoreInstrumentation(o => o.Filter = ctx => ctx.Request.Path != "/healthz"))
                 .UseOtlpExporter();
