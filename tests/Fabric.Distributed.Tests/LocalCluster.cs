@@ -55,11 +55,13 @@ public sealed class LocalCluster : IAsyncDisposable
     public async Task<string> RedisAsync(params string[] args)
     {
         var (host, port) = (RedisAddress.Split(':')[0], RedisAddress.Split(':')[1]);
-        var start = new ProcessStartInfo("redis-cli", ["-h", host, "-p", port, "--no-auth-warning", .. RedisAuth(), .. args])
+        var start = new ProcessStartInfo("redis-cli", ["-h", host, "-p", port, .. args])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        // From the environment, not the command line, where every process on the machine could read it.
+        start.Environment["REDISCLI_AUTH"] = RedisPassword;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -71,9 +73,6 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The keys in this cluster's Redis, sorted.</summary>
     public async Task<string[]> RedisKeysAsync() =>
         [.. (await RedisAsync("--scan")).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Order(StringComparer.Ordinal)];
-
-    /// <summary>The password scripts/cluster gives Redis, if it gives one.</summary>
-    private static string[] RedisAuth() => [];
 
     public static async Task<LocalCluster> UpAsync()
     {
