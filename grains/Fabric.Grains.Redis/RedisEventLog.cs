@@ -221,6 +221,11 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
     public async ValueTask<IReadOnlyList<EventEnvelope>> ReadAsync(string customer, long afterSeq, int max, long maxBytes, CancellationToken cancellationToken = default)
     {
         var events = new List<EventEnvelope>();
+        if (max <= 0)
+        {
+            return events;
+        }
+
         long bytes = 0;
         var after = Math.Max(afterSeq, 0);
         var round = Math.Min(max, 16);
