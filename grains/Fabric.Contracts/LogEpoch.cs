@@ -15,16 +15,21 @@ namespace Fabric.Contracts;
 /// The lowest fork in the log's known history: a position from any older epoch is valid up to here. A log that started
 /// over has floor 0.
 /// </param>
+/// <param name="Generation">
+/// How many forks led here: a fork is one more than the epoch it forked from. A log that starts over begins again at 0,
+/// so generations order the epochs of one log's history, not across restarts.
+/// </param>
 [GenerateSerializer, Immutable, Alias("fabric.LogEpoch")]
 public sealed record LogEpoch(
     [property: Id(0)] string Id,
     [property: Id(1)] long Base,
     [property: Id(2)] string? Previous = null,
-    [property: Id(3)] long Floor = 0)
+    [property: Id(3)] long Floor = 0,
+    [property: Id(4)] int Generation = 0)
 {
     /// <summary>A fresh epoch forking at <paramref name="fork"/> from <paramref name="previous"/> (or a new log's first).</summary>
     public static LogEpoch New(long fork, LogEpoch? previous = null) =>
-        new(Guid.NewGuid().ToString("N")[..16], fork, previous?.Id, Math.Min(fork, previous?.Floor ?? fork));
+        new(Guid.NewGuid().ToString("N")[..16], fork, previous?.Id, Math.Min(fork, previous?.Floor ?? fork), previous is null ? 0 : previous.Generation + 1);
 
     /// <summary>Up to which seq a position taken in epoch <paramref name="epoch"/> still names the same event here.</summary>
     public long ValidUpTo(string epoch) => epoch == Id ? long.MaxValue : epoch == Previous ? Base : Floor;

@@ -8,7 +8,7 @@ namespace Fabric.Grains.Redis;
 /// <summary>
 /// The durable event log: one Redis stream per customer, <c>fabric:{customer}:log</c>, whose entry ids are the event
 /// seqs (<c>seq-0</c>), beside <c>fabric:{customer}:seq</c>, the last seq ever written (it survives trimming), the
-/// epoch (<c>:epoch</c>, "id base previous floor"), the first retained seq (<c>:first</c>), the bytes ever written (<c>:bytes</c>) and
+/// epoch (<c>:epoch</c>, "id base previous floor generation"), the first retained seq (<c>:first</c>), the bytes ever written (<c>:bytes</c>) and
 /// an index of log writes (<c>:index</c>, a stream with one small entry per group commit: its last seq, time and the
 /// running byte total). All share a hash tag, so each script touches one slot and the layout works on Redis Cluster.
 /// </summary>
@@ -40,21 +40,22 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
         end
         """;
 
-    // ARGV[1] = first seq, ARGV[2] = epoch ("id base previous floor"), ARGV[3] = the id a fork would take, ARGV[4] = the batch's bytes,
+    // ARGV[1] = first seq, ARGV[2] = epoch ("id base previous floor generation"), ARGV[3] = the id a fork would take, ARGV[4] = the batch's bytes,
     // then per event: time (Unix ms), serialized envelope, key field or '', key value or ''.
     private const string AppendScript = LastSeqFunction + "\n" + """
         local function fork(last)
-          -- "id base previous floor": forks at 'last' from the stored epoch, keeping the lowest floor.
-          local previous, floor = '-', last
+          -- "id base previous floor generation": forks at 'last' from the stored epoch, keeping the lowest floor.
+          local previous, floor, generation = '-', last, 0
           local stored = redis.call('GET', KEYS[5])
           if stored then
-            local id, f = string.match(stored, '^(%S+) %d+ %S+ (%d+)$')
+            local id, f, g = string.match(stored, '^(%S+) %d+ %S+ (%d+) (%d+)$')
             if id then
               previous = id
+              generation = tonumber(g) + 1
               if tonumber(f) < floor then floor = tonumber(f) end
             end
           end
-          redis.call('SET', KEYS[5], ARGV[3] .. ' ' .. last .. ' ' .. previous .. ' ' .. floor)
+          redis.call('SET', KEYS[5], ARGV[3] .. ' ' .. last .. ' ' .. previous .. ' ' .. floor .. ' ' .. generation)
           redis.call('SET', KEYS[2], last)
           -- The streams' own last ids may still be above what the log holds, and the index may remember lost writes:
           -- set both back, so the new epoch writes from 'last' on and the byte count is that of what is left.
@@ -65,6 +66,12 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
           if #kept > 0 then redis.call('SET', KEYS[6], kept[1][2][4]) else redis.call('DEL', KEYS[6]) end
           return redis.error_reply('FABRIC_BEHIND the log is at seq ' .. last .. ', behind seqs already handed out; forked to a new epoch')
         end
+        -- A writer from another epoch is stale, and must not fork the current one: refused first. The epoch just before
+        -- the stored one is accepted: the activation that forked it may have had a write on its way.
+        local stored = redis.call('GET', KEYS[5])
+        if stored and stored ~= ARGV[2] and string.match(stored, '^%S+ %d+ (%S+) ') ~= string.match(ARGV[2], '^(%S+) ') then
+          return redis.error_reply('FABRIC_EPOCH the log is in epoch ' .. stored)
+        end
         local last = lastSeq()
         local first = tonumber(ARGV[1])
         if first > last + 1 then return fork(last) end
@@ -73,10 +80,6 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
         if #top > 0 and tonumber(string.match(top[1][1], '^(%d+)')) > last then return fork(last) end
         if first ~= last + 1 then
           return redis.error_reply('FABRIC_SEQ expected ' .. (last + 1) .. ' got ' .. first)
-        end
-        local stored = redis.call('GET', KEYS[5])
-        if stored and stored ~= ARGV[2] then
-          return redis.error_reply('FABRIC_EPOCH the log is in epoch ' .. stored)
         end
         local n = (#ARGV - 4) / 4
         for i = 0, n - 1 do
@@ -245,7 +248,7 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
                 after = e.Seq;
             }
 
-            if (entries.Length < round)
+            if (entries.Length < round || events.Count >= max)
             {
                 break;
             }
@@ -337,12 +340,13 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
     }
 
     private static string Format(LogEpoch epoch) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{epoch.Id} {epoch.Base} {epoch.Previous ?? "-"} {epoch.Floor}");
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{epoch.Id} {epoch.Base} {epoch.Previous ?? "-"} {epoch.Floor} {epoch.Generation}");
 
     private static LogEpoch? Parse(string? stored) =>
-        stored?.Split(' ') is [var id, var baseText, var previous, var floorText]
+        stored?.Split(' ') is [var id, var baseText, var previous, var floorText, var generationText]
         && long.TryParse(baseText, System.Globalization.CultureInfo.InvariantCulture, out var @base)
         && long.TryParse(floorText, System.Globalization.CultureInfo.InvariantCulture, out var floor)
-            ? new LogEpoch(id, @base, previous == "-" ? null : previous, floor)
+        && int.TryParse(generationText, System.Globalization.CultureInfo.InvariantCulture, out var generation)
+            ? new LogEpoch(id, @base, previous == "-" ? null : previous, floor, generation)
             : null;
 }

@@ -80,7 +80,7 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         await using var pair = await SocketPair.OpenAsync();
         await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 5);
 
-        live.Feed.OnRegistered(new Registration(3, new LogEpoch("forked", 3, live.Epoch.Id, 0)));
+        live.Feed.OnRegistered(new Registration(3, new LogEpoch("forked", 3, live.Epoch.Id, 0, Generation: 1)));
 
         Assert.Null(await pair.TryReceiveAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal((WebSocketCloseStatus)4101, pair.CloseStatus);
@@ -94,12 +94,12 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 3);
 
         // Seqs up to 3 mean the same events in both epochs: the socket at 3 has lost nothing and stays.
-        var forked = new LogEpoch("forked", 3, live.Epoch.Id, 0);
+        var forked = new LogEpoch("forked", 3, live.Epoch.Id, 0, Generation: 1);
         live.Feed.OnRegistered(new Registration(3, forked));
         live.Feed.OnEvents(new EventBatch(grain.GetPrimaryKeyString(), [events[0] with { Seq = 4, Id = "evt_4" }], forked));
 
         Assert.Equal("evt_4", (await pair.ReceiveAsync()).GetProperty("id").GetString());
-        // A late push from the epoch the feed left is ignored, not delivered as seq 5.
+        // A late push from the epoch the feed left (an older generation) is ignored, not delivered as seq 5.
         live.Push(events[0] with { Seq = 5 });
         Assert.Null(await pair.TryReceiveAsync(TimeSpan.FromMilliseconds(300)));
         Assert.Null(pair.CloseStatus);
@@ -127,6 +127,53 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         live.Push([.. (await grain.GetSince(3, 10)).Events]);
         Assert.Equal(4, (await pair.ReceiveAsync()).GetProperty("seq").GetInt64());
         Assert.Null(pair.CloseStatus);
+    }
+
+    [Fact]
+    public async Task A_push_naming_another_event_at_a_released_seq_asks_for_a_renewal_with_that_witness()
+    {
+        // As from an activation that started from a head that had lost writes, in the same epoch: seq 2 is reused.
+        var (grain, events) = await AppendAsync(3);
+        await using var pair = await SocketPair.OpenAsync();
+        await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 0);
+        live.Push([.. events]);
+        for (var i = 0; i < 3; i++)
+        {
+            await pair.ReceiveAsync();
+        }
+
+        var renewals = 0;
+        live.Feed.RenewalNeeded += _ => Interlocked.Increment(ref renewals);
+        live.Push(events[1]);                                  // a late copy of the same event: nothing to say
+        Assert.Equal(0, renewals);
+        live.Push(events[1] with { Id = "evt_other" });        // another event at a released seq
+        live.Push(events[2] with { Id = "evt_other_too" });    // one renewal at a time
+
+        Assert.Equal(1, renewals);
+        Assert.Equal(new LogPosition(live.Epoch.Id, 2, events[1].Id), live.Feed.Witness());
+        Assert.Null(await pair.TryReceiveAsync(TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
+    public async Task A_log_that_started_over_is_followed_once_the_grain_answers_even_though_its_epoch_is_older()
+    {
+        var (grain, events) = await AppendAsync(2);
+        await using var pair = await SocketPair.OpenAsync();
+        await using var live = await LiveFeed.StartAsync(fixture, grain, pair, registeredAt: 2);
+        var forked = new LogEpoch("forked", 2, live.Epoch.Id, 0, Generation: 1);
+        live.Feed.OnRegistered(new Registration(2, forked));
+
+        // The log starts over (generation 0 again): its pushes alone are not trusted, the grain's answer is.
+        var restarted = new LogEpoch("restarted", 0);
+        var renewals = 0;
+        live.Feed.RenewalNeeded += _ => Interlocked.Increment(ref renewals);
+        live.Feed.OnEvents(new EventBatch(live.Feed.Customer, [events[0] with { Id = "evt_new_1" }], restarted));
+        Assert.Equal(1, renewals);
+        live.Feed.OnRegistered(new Registration(1, restarted));
+
+        // The socket was at 2, above what the new log shares with the old (nothing): told to resync.
+        Assert.Null(await pair.TryReceiveAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal((WebSocketCloseStatus)4101, pair.CloseStatus);
     }
 
     private async Task<(ICustomerGrain Grain, IReadOnlyList<EventEnvelope> Events)> AppendAsync(int count)

@@ -90,7 +90,7 @@ public sealed class HardeningTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task Sockets_resuming_over_the_same_history_share_one_serialization_of_each_event()
+    public async Task Sockets_resuming_together_over_the_same_history_share_one_serialization_of_each_event()
     {
         var grain = fixture.Services.GetRequiredService<IGrainFactory>().GetGrain<ICustomerGrain>(GatewayFixture.NewCustomerId());
         for (var i = 0; i < 20; i++)
@@ -102,14 +102,21 @@ public sealed class HardeningTests(GatewayFixture fixture)
         var feed = new CustomerFeed(grain.GetPrimaryKeyString(), grain, options, NullLogger.Instance);
         feed.OnRegistered(new Registration(20, (await grain.GetSince(0, 0)).Epoch));
         var pairs = new List<SocketPair>();
+        var sessions = new List<SocketSession>();
         for (var s = 0; s < 5; s++)
         {
             var pair = await SocketPair.OpenAsync();
             pairs.Add(pair);
             var session = new SocketSession(feed.Customer, pair.Server, options, NullLogger.Instance);
+            sessions.Add(session);
             feed.Add(session);
             _ = session.RunSendLoopAsync();
-            await feed.SubscribeAsync(session, ["*"], since: 0, epoch: null);
+        }
+
+        // Five sockets resuming at once (as after a gateway restart), each from the start of the history.
+        await Task.WhenAll(sessions.Select(session => feed.SubscribeAsync(session, ["*"], since: 0, epoch: null)));
+        foreach (var pair in pairs)
+        {
             Assert.Equal("subscribed", (await pair.ReceiveAsync()).GetProperty("op").GetString());
             for (var i = 1; i <= 20; i++)
             {

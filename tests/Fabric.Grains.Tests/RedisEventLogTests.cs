@@ -124,6 +124,18 @@ public sealed class RedisEventLogTests : IAsyncLifetime
         Assert.Equal(40, (await _log.ReadAsync(customer, 0, 1000, long.MaxValue)).Count);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(16)]
+    [InlineData(100)]
+    public async Task A_page_that_fills_its_count_stops_there(int max)
+    {
+        var customer = Events.NewCustomer();
+        await _log.AppendAsync(customer, Epoch, [.. Enumerable.Range(1, 250).Select(i => Envelope(customer, i))]);
+
+        Assert.Equal(Enumerable.Range(1, max).Select(i => (long)i), (await _log.ReadAsync(customer, 0, max, long.MaxValue)).Select(e => e.Seq));
+    }
+
     [Fact]
     public async Task A_log_behind_the_seqs_it_handed_out_forks_to_a_new_epoch_and_refuses_the_write()
     {
@@ -141,14 +153,15 @@ public sealed class RedisEventLogTests : IAsyncLifetime
         var head = await _log.ReadHeadAsync(customer);
         Assert.Equal((1L, 6L), (head.FirstRetainedSeq, head.LastSeq));
         Assert.NotEqual(Epoch.Id, head.Epoch!.Id);
-        Assert.Equal((6L, Epoch.Id), (head.Epoch.Base, head.Epoch.Previous));
+        Assert.Equal((6L, Epoch.Id, 1), (head.Epoch.Base, head.Epoch.Previous, head.Epoch.Generation));
         Assert.True(head.Epoch.Covers(Epoch.Id, 6));
         Assert.False(head.Epoch.Covers(Epoch.Id, 7));
 
-        // The next activation writes 7 on under the new epoch; the old one stays fenced out.
+        // The next activation writes 7 on under the new epoch; a writer of an unrelated epoch stays fenced out, and
+        // cannot fork the log again either.
         await _log.AppendAsync(customer, head.Epoch, [Envelope(customer, 7)]);
-        await Assert.ThrowsAsync<LogUnavailableException>(async () => await _log.AppendAsync(customer, Epoch, [Envelope(customer, 8)]));
-        Assert.Equal(7, (await _log.ReadHeadAsync(customer)).LastSeq);
+        Assert.Contains("FABRIC_EPOCH", (await Assert.ThrowsAsync<LogUnavailableException>(async () => await _log.AppendAsync(customer, new LogEpoch("other", 0), [Envelope(customer, 20)]))).Message, StringComparison.Ordinal);
+        Assert.Equal((7L, head.Epoch), ((await _log.ReadHeadAsync(customer)).LastSeq, (await _log.ReadHeadAsync(customer)).Epoch));
     }
 
     [Fact]

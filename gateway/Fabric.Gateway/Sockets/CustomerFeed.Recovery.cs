@@ -84,50 +84,26 @@ internal sealed partial class CustomerFeed
             }
 
             GatewayTelemetry.GapFills.Add(1);
+            bool progressed;
             lock (_lock)
             {
-                if (_retired.Contains(page.Epoch.Id))
+                // A page from an older epoch was read before a fork the feed already knows of: read again, after a pause.
+                progressed = AcceptEpochLocked(page.Epoch, authoritative: false);
+                if (!progressed || _released < from)
                 {
-                    continue;
-                }
-
-                AdoptEpochLocked(page.Epoch);
-                if (_released < from)
-                {
-                    // The epoch moved the feed back while this page was on its way: read again from there.
-                    continue;
-                }
-
-                if (!page.Complete && _released < page.FirstRetainedSeq - 1)
-                {
-                    SkipLostLocked(page.FirstRetainedSeq - 1);
-                }
-
-                foreach (var e in page.Events)
-                {
-                    if (e.Seq == _released + 1)
-                    {
-                        // The page is what the feed waits for: released straight away, whatever the pending buffer holds.
-                        TakePendingLocked(e.Seq, out _);
-                        _released = e.Seq;
-                        _releasedId = e.Id;
-                        DispatchLocked(e);
-                    }
-                }
-
-                if (page.Events.Count == 0)
-                {
-                    // The grain has nothing after what was released: what the feed believed lay beyond (a push from a
-                    // log that has since lost data) cannot be read, so trust the grain rather than ask again forever.
-                    _knownLast = page.LastSeq;
-                    DropPendingLocked(seq => seq > page.LastSeq);
+                    // Or the epoch moved the feed back while this page was on its way: read again from there.
+                    _knownLast = Math.Max(_knownLast, page.LastSeq);
                 }
                 else
                 {
-                    _knownLast = Math.Max(_knownLast, page.LastSeq);
+                    progressed = TakePageLocked(page, from);
                 }
+            }
 
-                ReleaseLocked();
+            if (!progressed)
+            {
+                // Nothing moved (a page that does not start where the feed stands): do not ask again in a tight loop.
+                await Task.Delay(TimeSpan.FromMilliseconds(200), CancellationToken.None);
             }
         }
 
@@ -135,6 +111,41 @@ internal sealed partial class CustomerFeed
         {
             _filling = false;
         }
+    }
+
+    /// <summary>Releases what a gap-fill page brings; false when it moved nothing (it does not start where the feed stands).</summary>
+    private bool TakePageLocked(EventPage page, long from)
+    {
+        if (!page.Complete && _released < page.FirstRetainedSeq - 1)
+        {
+            SkipLostLocked(page.FirstRetainedSeq - 1);
+        }
+
+        foreach (var e in page.Events)
+        {
+            if (e.Seq == _released + 1)
+            {
+                // The page is what the feed waits for: released straight away, whatever the pending buffer holds.
+                TakePendingLocked(e.Seq, out _);
+                ReleasedLocked(e);
+                DispatchLocked(e);
+            }
+        }
+
+        if (page.Events.Count == 0)
+        {
+            // The grain has nothing after what was released: what the feed believed lay beyond (a push from a log that
+            // has since lost data) cannot be read, so trust the grain rather than ask again forever.
+            _knownLast = page.LastSeq;
+            DropPendingLocked(seq => seq > page.LastSeq);
+        }
+        else
+        {
+            _knownLast = Math.Max(_knownLast, page.LastSeq);
+        }
+
+        ReleaseLocked();
+        return _released > from || page.Events.Count == 0;
     }
 
     /// <summary>Closes every positioned socket with 4101: they resume from their last seq and learn what was lost.</summary>
@@ -165,6 +176,7 @@ internal sealed partial class CustomerFeed
         }
 
         _released = newReleased;
+        _releasedId = null;
         DropPendingLocked(seq => seq <= newReleased);
     }
 
@@ -208,6 +220,30 @@ internal sealed partial class CustomerFeed
 
     private async Task ReplayAsync(SocketSession session, string[] topics, long since, bool covered, LogEpoch epoch)
     {
+        lock (_lock)
+        {
+            _replays++;
+        }
+
+        try
+        {
+            await ReplayPagesAsync(session, topics, since, covered, epoch);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                if (--_replays == 0)
+                {
+                    // The shared frames served the replays; a quiet feed keeps none.
+                    Frames.Clear();
+                }
+            }
+        }
+    }
+
+    private async Task ReplayPagesAsync(SocketSession session, string[] topics, long since, bool covered, LogEpoch epoch)
+    {
         var cursor = since;
         var first = true;
         while (!session.IsClosing)
@@ -220,9 +256,11 @@ internal sealed partial class CustomerFeed
             var frames = page.Events.Select(e => session.Topics.Matches(e.Type) ? Frames.Get(e) : null).ToArray();
             lock (_lock)
             {
-                if (page.Epoch.Id != epoch.Id)
+                AcceptEpochLocked(page.Epoch, authoritative: false);
+                if (page.Epoch.Id != epoch.Id || _epoch!.Id != epoch.Id)
                 {
-                    // The log forked while this socket was being positioned: its cursor may name another event now.
+                    // The log forked while this socket was being positioned (the page says so, or the feed learnt it from
+                    // a push): its cursor may name another event now.
                     session.RequestClose(CloseCodes.Resync, "event log restarted");
                     return;
                 }

@@ -20,8 +20,8 @@ internal sealed partial class CustomerFeed
     private readonly List<SocketSession> _sessions = [];
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    // Epochs this feed has moved on from: anything still in flight from them (a push, a page) is ignored.
-    private readonly HashSet<string> _retired = new(StringComparer.Ordinal);
+    // The ids of the last seqs released: a push that names another event at one of them proves the log went back.
+    private readonly RecentIds _releasedIds = new(64);
     private volatile bool _stopped;
     private LogEpoch? _epoch;
     private long _released;
@@ -29,6 +29,11 @@ internal sealed partial class CustomerFeed
     private long _knownLast;
     private long _pendingBytes;
     private bool _filling;
+    private int _replays;
+
+    // A position the log contradicted (a push with another event at a released seq): the next renewal's witness.
+    private LogPosition? _suspect;
+    private bool _renewalRequested;
 
     public CustomerFeed(string customer, ICustomerGrain grain, SocketOptions options, ILogger logger)
     {
@@ -97,26 +102,29 @@ internal sealed partial class CustomerFeed
     {
         lock (_lock)
         {
-            return _epoch is not null && _ready.Task.IsCompleted && _released > 0 ? new LogPosition(_epoch.Id, _released, _releasedId) : null;
+            return _suspect ?? (_epoch is not null && _ready.Task.IsCompleted && _released > 0 ? new LogPosition(_epoch.Id, _released, _releasedId) : null);
         }
     }
+
+    /// <summary>
+    /// Raised (outside the feed's lock) when a push contradicts what the feed knows: another event at a released seq, or
+    /// an epoch older than the feed's. The registry renews at once, so the grain sees the witness and the feed the
+    /// grain's current epoch, instead of both waiting for the next renewal.
+    /// </summary>
+    public event Action<CustomerFeed>? RenewalNeeded;
 
     /// <summary>The grain accepted (or renewed) this gateway's registration and reported its newest seq and epoch.</summary>
     public void OnRegistered(Registration registration)
     {
         lock (_lock)
         {
-            if (_retired.Contains(registration.Epoch.Id))
-            {
-                return;
-            }
-
+            _suspect = null;
+            _renewalRequested = false;
             if (!_ready.Task.IsCompleted)
             {
                 if (_epoch is not null && _epoch.Id != registration.Epoch.Id)
                 {
-                    // Early pushes came from an epoch the grain has left.
-                    _retired.Add(_epoch.Id);
+                    // Early pushes came from another epoch than the grain reports: the pushes of the right one follow.
                     ClearPendingLocked();
                 }
 
@@ -128,8 +136,9 @@ internal sealed partial class CustomerFeed
             else
             {
                 // The reply may be older than a push that overtook it (they travel separately): a lastSeq behind what was
-                // released means nothing by itself. Only the epoch says whether the seqs still name the same events.
-                AdoptEpochLocked(registration.Epoch);
+                // released means nothing by itself. Only the epoch says whether the seqs still name the same events, and
+                // the grain's answer is taken even when its epoch is older: a log that started over begins at 0 again.
+                AcceptEpochLocked(registration.Epoch, authoritative: true);
             }
 
             _knownLast = Math.Max(_knownLast, registration.LastSeq);
@@ -156,8 +165,9 @@ internal sealed partial class CustomerFeed
 
         var valid = epoch.ValidUpTo(_epoch.Id);
         Log.EpochChanged(_logger, Customer, _released, Math.Min(valid, _released));
-        _retired.Add(_epoch.Id);
         _epoch = epoch;
+        _releasedIds.Clear();
+        Frames.Clear();
         foreach (var session in _sessions)
         {
             if (session.Started && session.Cursor > valid)
@@ -176,6 +186,22 @@ internal sealed partial class CustomerFeed
         _knownLast = _released;
     }
 
+    /// <summary>
+    /// Takes <paramref name="epoch"/> unless it is older (a lower generation) than the feed's and comes from a push or a
+    /// page, which may have been on their way since before a fork; a registration reply is the grain's own current
+    /// answer and is always taken. False when ignored.
+    /// </summary>
+    private bool AcceptEpochLocked(LogEpoch epoch, bool authoritative)
+    {
+        if (!authoritative && _epoch is not null && epoch.Id != _epoch.Id && epoch.Generation < _epoch.Generation)
+        {
+            return false;
+        }
+
+        AdoptEpochLocked(epoch);
+        return true;
+    }
+
     /// <summary>Swaps a socket's topics under the feed lock, so no event matched by the old set follows the reply.</summary>
     public void Unsubscribe(SocketSession session, string[] topics)
     {
@@ -189,38 +215,54 @@ internal sealed partial class CustomerFeed
     /// <summary>A push from the grain.</summary>
     public void OnEvents(EventBatch batch)
     {
+        var renew = false;
         lock (_lock)
         {
-            if (_retired.Contains(batch.Epoch.Id))
-            {
-                return;
-            }
-
             if (_ready.Task.IsCompleted)
             {
-                AdoptEpochLocked(batch.Epoch);
+                // A push from an older epoch is stale, or the log started over: a renewal tells which.
+                renew = !AcceptEpochLocked(batch.Epoch, authoritative: false);
             }
-            else if (_epoch is null || _epoch.Id != batch.Epoch.Id)
+            else if (_epoch is null || (_epoch.Id != batch.Epoch.Id && batch.Epoch.Generation >= _epoch.Generation))
             {
                 // Before the registration answers, keep only one epoch's pushes: the answer says which one stays.
                 ClearPendingLocked();
                 _epoch = batch.Epoch;
             }
 
-            foreach (var e in batch.Events)
+            if (!renew && _epoch!.Id == batch.Epoch.Id)
             {
-                if (e.Seq > _released)
+                foreach (var e in batch.Events)
                 {
-                    AddPendingLocked(e);
-                    _knownLast = Math.Max(_knownLast, e.Seq);
+                    if (e.Seq > _released)
+                    {
+                        AddPendingLocked(e);
+                        _knownLast = Math.Max(_knownLast, e.Seq);
+                    }
+                    else if (_releasedIds.TryGet(e.Seq, out var released) && released != e.Id)
+                    {
+                        // The log handed a released seq to another event: it went back without changing its epoch (an
+                        // activation that started from a head that had lost writes). Say so to the grain now.
+                        _suspect ??= new LogPosition(_epoch.Id, e.Seq, released);
+                        renew = true;
+                    }
+                }
+
+                if (_ready.Task.IsCompleted)
+                {
+                    ReleaseLocked();
+                    StartFillIfGapLocked();
                 }
             }
 
-            if (_ready.Task.IsCompleted)
-            {
-                ReleaseLocked();
-                StartFillIfGapLocked();
-            }
+            // One renewal at a time: the flag clears when the grain answers.
+            renew = renew && !_renewalRequested;
+            _renewalRequested |= renew;
+        }
+
+        if (renew)
+        {
+            RenewalNeeded?.Invoke(this);
         }
     }
 
@@ -270,10 +312,16 @@ internal sealed partial class CustomerFeed
     {
         while (TakePendingLocked(_released + 1, out var e))
         {
-            _released = e.Seq;
-            _releasedId = e.Id;
+            ReleasedLocked(e);
             DispatchLocked(e);
         }
+    }
+
+    private void ReleasedLocked(EventEnvelope e)
+    {
+        _released = e.Seq;
+        _releasedId = e.Id;
+        _releasedIds.Add(e.Seq, e.Id);
     }
 
     /// <summary>Hands one event to every live socket past it; the frame is serialized once for all of them.</summary>
@@ -292,7 +340,8 @@ internal sealed partial class CustomerFeed
             session.Cursor = e.Seq;
             if (session.Topics.Matches(e.Type))
             {
-                frame ??= Frames.Get(e);
+                // Shared with replays through the cache while any runs; otherwise serialized once here.
+                frame ??= _replays > 0 ? Frames.Get(e) : EventJson.Frame(e);
                 session.Enqueue(frame);
                 delivered++;
             }

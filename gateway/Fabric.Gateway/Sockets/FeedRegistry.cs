@@ -56,6 +56,7 @@ internal sealed partial class FeedRegistry
             if (created)
             {
                 feed = new CustomerFeed(session.Customer, _grains.Get(session.Customer), _options, _logger);
+                feed.RenewalNeeded += RenewNow;
                 _feeds[session.Customer] = feed;
             }
 
@@ -148,6 +149,22 @@ internal sealed partial class FeedRegistry
 
         var registration = await _grains.Get(feed.Customer).Subscribe(GatewayId, generation, ObserverReference, feed.Witness());
         feed.OnRegistered(registration);
+    }
+
+    /// <summary>A feed saw the log contradict it: renew its registration now, carrying the feed's witness.</summary>
+    private void RenewNow(CustomerFeed feed) => _ = RenewOneAsync(feed);
+
+    private async Task RenewOneAsync(CustomerFeed feed)
+    {
+        try
+        {
+            await RegisterAsync(feed);
+        }
+        catch (Exception ex)
+        {
+            // The periodic renewal tries again.
+            Log.RenewFailed(_logger, ex, feed.Customer);
+        }
     }
 
     private async Task RegisterUntilDoneAsync(CustomerFeed feed)

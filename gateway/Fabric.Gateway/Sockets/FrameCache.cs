@@ -4,9 +4,9 @@ using Fabric.Gateway.Api;
 namespace Fabric.Gateway.Sockets;
 
 /// <summary>
-/// One customer's recent <c>event</c> frames, serialized once and shared: by every live socket of the feed, and by every
-/// socket replaying the same stretch of history (a gateway restart resumes thousands of sockets at nearby seqs).
-/// Bounded by bytes; the oldest frames go first. Keyed by seq and checked by event id, so a seq that names another event
+/// One customer's recent <c>event</c> frames, serialized once and shared by every socket replaying the same stretch of
+/// history (a gateway restart resumes thousands of sockets at nearby seqs) and by live delivery meanwhile. Filled only
+/// while a replay runs and cleared after the last one, so quiet feeds hold nothing. Bounded by bytes; the oldest go first. Keyed by seq and checked by event id, so a seq that names another event
 /// in a new epoch is never served the old frame.
 /// </summary>
 internal sealed class FrameCache(long maxBytes)
@@ -18,6 +18,17 @@ internal sealed class FrameCache(long maxBytes)
 
     /// <summary>How many frames were serialized (not served from the cache).</summary>
     public long Serialized { get; private set; }
+
+    /// <summary>Forgets every frame (no replay needs them any more).</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _frames.Clear();
+            _order.Clear();
+            _bytes = 0;
+        }
+    }
 
     public byte[] Get(EventEnvelope e)
     {

@@ -64,7 +64,7 @@ public sealed class SocketOptions
     public long PendingMaxBytes { get; set; } = 8L * 1024 * 1024;
 
     /// <summary>
-    /// Bytes of recent <c>event</c> frames one customer's feed keeps serialized, shared by live and replaying sockets.
+    /// Bytes of <c>event</c> frames one customer's feed keeps serialized while replays run, shared by the replaying sockets.
     /// Default 4 MiB.
     /// </summary>
     [Range(0L, 1L << 32)]

@@ -91,9 +91,11 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
     private async Task<EventPage> ReadPageAsync(long afterSeq, int max)
     {
         var events = max == 0 || afterSeq >= _head.LastSeq ? [] : await _log.ReadAsync(Customer, afterSeq, max, _options.PageMaxBytes);
-        // Complete when nothing between afterSeq and the oldest retained event was dropped.
-        var complete = afterSeq >= _head.FirstRetainedSeq - 1;
-        return new EventPage(events, _head.FirstRetainedSeq, _head.LastSeq, complete, _epoch);
+        // Complete when nothing between afterSeq and the oldest retained event was dropped. The events themselves say so
+        // when there are any: the head may lag a trim that was running while they were read.
+        var first = events.Count > 0 ? Math.Max(_head.FirstRetainedSeq, events[0].Seq) : _head.FirstRetainedSeq;
+        var complete = events.Count > 0 ? events[0].Seq == afterSeq + 1 : afterSeq >= first - 1;
+        return new EventPage(events, first, _head.LastSeq, complete, _epoch);
     }
 
     /// <summary>The retention sweep: trims a quiet customer's log by age; once the log is empty the reminder goes.</summary>

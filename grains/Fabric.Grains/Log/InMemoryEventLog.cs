@@ -78,7 +78,8 @@ public sealed class InMemoryEventLog : IEventLog
         {
             lock (_lock)
             {
-                if (_epoch is not null && _epoch != epoch)
+                // The epoch just before the stored one is accepted: the activation that forked it may have had a write on its way.
+                if (_epoch is not null && _epoch != epoch && _epoch.Previous != epoch.Id)
                 {
                     throw new LogUnavailableException("The log was forked to another epoch; this activation is stale.");
                 }
@@ -88,7 +89,7 @@ public sealed class InMemoryEventLog : IEventLog
                     throw new LogUnavailableException($"Append out of order: expected seq {_lastSeq + 1}, got {events[0].Seq}.");
                 }
 
-                _epoch = epoch;
+                _epoch ??= epoch;
                 foreach (var e in events)
                 {
                     if (_items.Count == _head)
