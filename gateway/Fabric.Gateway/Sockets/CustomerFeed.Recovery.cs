@@ -208,6 +208,7 @@ internal sealed partial class CustomerFeed
             if (since is null)
             {
                 session.Cursor = _released;
+                session.Taken = _released;
                 session.Send(new SubscribedFrame(topics, Recovered: true, _released, current.Id), ApiJsonContext.Default.SubscribedFrame);
                 session.Live = true;
                 return;
@@ -215,10 +216,42 @@ internal sealed partial class CustomerFeed
         }
 
         var covered = current.Covers(epoch, since.Value);
-        await ReplayAsync(session, topics, covered ? since.Value : current.ValidUpTo(epoch!), covered, current);
+        var from = covered ? since.Value : current.ValidUpTo(epoch!);
+        session.Taken = from;
+        await ReplayAsync(session, topics, from, covered, current, announce: true);
     }
 
-    private async Task ReplayAsync(SocketSession session, string[] topics, long since, bool covered, LogEpoch epoch)
+    /// <summary>
+    /// A live socket's queue overflowed: its untaken events are dropped, and it goes on from the last one its send loop
+    /// took, paging the log at its own pace as a resume does, then rejoins live. Nobody reconnects, memory stays bounded,
+    /// and each event still reaches it once and in order. Only a client that takes nothing for
+    /// <see cref="SocketOptions.LagGracePeriod"/> is shed (4100); one whose position retention no longer covers is told
+    /// to resync (4101).
+    /// </summary>
+    private void StartCatchUpLocked(SocketSession session)
+    {
+        session.Live = false;
+        var from = session.DropQueuedEvents();
+        session.Cursor = from;
+        GatewayTelemetry.LagEpisodes.Add(1);
+        Log.Lagging(_logger, session.Id, Customer, from);
+        _ = CatchUpAsync(session, from, _epoch!);
+    }
+
+    private async Task CatchUpAsync(SocketSession session, long from, LogEpoch epoch)
+    {
+        try
+        {
+            await ReplayAsync(session, [], from, covered: true, epoch, announce: false);
+        }
+        catch (Exception ex)
+        {
+            Log.CatchUpFailed(_logger, ex, session.Id, Customer);
+            session.RequestClose(CloseCodes.Unavailable, "cluster unavailable");
+        }
+    }
+
+    private async Task ReplayAsync(SocketSession session, string[] topics, long since, bool covered, LogEpoch epoch, bool announce)
     {
         lock (_lock)
         {
@@ -227,7 +260,7 @@ internal sealed partial class CustomerFeed
 
         try
         {
-            await ReplayPagesAsync(session, topics, since, covered, epoch);
+            await ReplayPagesAsync(session, topics, since, covered, epoch, announce);
         }
         finally
         {
@@ -242,10 +275,12 @@ internal sealed partial class CustomerFeed
         }
     }
 
-    private async Task ReplayPagesAsync(SocketSession session, string[] topics, long since, bool covered, LogEpoch epoch)
+    private async Task ReplayPagesAsync(SocketSession session, string[] topics, long since, bool covered, LogEpoch epoch, bool announce)
     {
         var cursor = since;
-        var first = true;
+        // A resume answers with "subscribed" on its first page; a catch-up has nothing to announce and treats an
+        // incomplete first page like any later one.
+        var first = announce;
         while (!session.IsClosing)
         {
             await session.WaitForSendRoomAsync();
@@ -275,7 +310,7 @@ internal sealed partial class CustomerFeed
                 }
                 else if (!page.Complete && cursor < page.FirstRetainedSeq - 1)
                 {
-                    // Retention overtook this replay between two pages.
+                    // Retention overtook this replay between two pages (or a lagging socket's position).
                     session.RequestClose(CloseCodes.Resync, "history trimmed during replay");
                     return;
                 }
@@ -295,11 +330,13 @@ internal sealed partial class CustomerFeed
                         break;
                     }
 
-                    cursor = page.Events[i].Seq;
-                    if (frames[i] is { } frame)
+                    if (frames[i] is { } frame && !session.TryEnqueueEvent(frame, page.Events[i].Seq))
                     {
-                        session.Enqueue(frame);
+                        whole = false;
+                        break;
                     }
+
+                    cursor = page.Events[i].Seq;
                 }
 
                 // An empty page means the grain has nothing after the cursor: the socket is as far as it can get.
@@ -320,6 +357,12 @@ internal sealed partial class CustomerFeed
 
         [LoggerMessage(201, LogLevel.Warning, "Customer {Customer}: seqs {From}..{To} left retention before this gateway received them")]
         public static partial void GapLost(ILogger logger, string customer, long from, long to);
+
+        [LoggerMessage(203, LogLevel.Debug, "Socket {Session} of customer {Customer} fell behind; catching up from the log after seq {Seq}")]
+        public static partial void Lagging(ILogger logger, string session, string customer, long seq);
+
+        [LoggerMessage(204, LogLevel.Warning, "Socket {Session} of customer {Customer} could not catch up from the log")]
+        public static partial void CatchUpFailed(ILogger logger, Exception exception, string session, string customer);
 
         [LoggerMessage(202, LogLevel.Warning, "Customer {Customer}: the event log moved to a new epoch forking at seq {Base}; this gateway had released {Released}; sockets above the fork resume")]
         public static partial void EpochChanged(ILogger logger, string customer, long released, long @base);

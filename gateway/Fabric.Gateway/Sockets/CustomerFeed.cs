@@ -342,7 +342,12 @@ internal sealed partial class CustomerFeed
             {
                 // Shared with replays through the cache while any runs; otherwise serialized once here.
                 frame ??= _replays > 0 ? Frames.Get(e) : EventJson.Frame(e);
-                session.Enqueue(frame);
+                if (!session.TryEnqueueEvent(frame, e.Seq))
+                {
+                    StartCatchUpLocked(session);
+                    continue;
+                }
+
                 delivered++;
             }
         }

@@ -32,17 +32,16 @@ internal sealed class FrameCache(long maxBytes)
 
     public byte[] Get(EventEnvelope e)
     {
+        // Serialized under the lock: sockets replaying the same page at the same moment wait a few microseconds for
+        // the one serialization instead of each making its own.
         lock (_lock)
         {
             if (_frames.TryGetValue(e.Seq, out var cached) && cached.Id == e.Id)
             {
                 return cached.Frame;
             }
-        }
 
-        var frame = EventJson.Frame(e);
-        lock (_lock)
-        {
+            var frame = EventJson.Frame(e);
             Serialized++;
             if (_frames.Remove(e.Seq, out var replaced))
             {
@@ -62,8 +61,8 @@ internal sealed class FrameCache(long maxBytes)
                     _bytes -= dropped.Frame.Length;
                 }
             }
-        }
 
-        return frame;
+            return frame;
+        }
     }
 }

@@ -70,6 +70,14 @@ public sealed class SocketOptions
     [Range(0L, 1L << 32)]
     public long FrameCacheBytes { get; set; } = 4L * 1024 * 1024;
 
+    /// <summary>
+    /// How long a socket's queued frames may wait without the client taking any before it is closed as a slow consumer
+    /// (4100). A socket whose queue overflows is not closed for that: it catches up from the log at its own pace. Default
+    /// 30 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan LagGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long the server waits for the client's close frame after sending its own. Default 5 seconds.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);

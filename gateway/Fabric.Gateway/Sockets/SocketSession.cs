@@ -8,17 +8,23 @@ namespace Fabric.Gateway.Sockets;
 
 /// <summary>
 /// One client socket: a receive loop that handles frames in order, and a send loop that is the only writer to the
-/// socket. Everything the server sends goes through one queue, so frames leave in the order they were queued.
+/// socket. Everything the server sends goes through one queue, so frames leave in the order they were queued. Event
+/// frames carry their seq, so that when the queue overflows its untaken events can be dropped and the socket resumed
+/// from the last one the send loop took (the feed then catches it up from the log).
 /// </summary>
 internal sealed partial class SocketSession : IDisposable
 {
     private readonly WebSocket _socket;
     private readonly SocketOptions _options;
     private readonly ILogger _logger;
-    private readonly Channel<ReadOnlyMemory<byte>> _outbound =
-        Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Queue<Outgoing> _queue = new();
+
+    // Rung when something is queued; the send loop drains everything queued at each ring.
+    private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly CancellationTokenSource _receiveAbort = new();
     private long _queuedBytes;
+    private long _taken;
+    private long _lastProgress = Environment.TickCount64;
     private CloseRequest? _close;
 
     public SocketSession(string customer, WebSocket socket, SocketOptions options, ILogger logger)
@@ -49,35 +55,116 @@ internal sealed partial class SocketSession : IDisposable
 
     public bool IsClosing => Volatile.Read(ref _close) is not null;
 
-    /// <summary>Queues a frame; overflowing the send queue closes the socket as a slow consumer.</summary>
-    public void Enqueue(ReadOnlyMemory<byte> frame)
+    /// <summary>
+    /// The highest event seq the send loop has taken off the queue (it is written, or the socket is gone): where the
+    /// socket stands if its queued events are dropped. Set by the feed when the socket is positioned.
+    /// </summary>
+    public long Taken
+    {
+        get { lock (_queue) { return _taken; } }
+        set { lock (_queue) { _taken = value; } }
+    }
+
+    /// <summary>Queues a reply or control frame (never dropped, never counted against the overflow).</summary>
+    public void Enqueue(ReadOnlyMemory<byte> frame) => Add(new Outgoing(frame, 0));
+
+    /// <summary>
+    /// Queues an event frame, unless that would overflow the send queue (behind other frames: one event larger than the
+    /// whole queue must still be deliverable); false then, and nothing is queued.
+    /// </summary>
+    public bool TryEnqueueEvent(ReadOnlyMemory<byte> frame, long seq)
+    {
+        var queued = Interlocked.Read(ref _queuedBytes);
+        if (queued > 0 && queued + frame.Length > _options.SendQueueMaxBytes)
+        {
+            return false;
+        }
+
+        Add(new Outgoing(frame, seq));
+        return true;
+    }
+
+    /// <summary>
+    /// Drops every queued event frame (replies stay, in order) and returns the seq the socket stands at: the last event
+    /// the send loop took. The feed catches the socket up from there.
+    /// </summary>
+    public long DropQueuedEvents()
+    {
+        lock (_queue)
+        {
+            var kept = _queue.Where(o => o.Seq == 0).ToArray();
+            long dropped = 0;
+            foreach (var o in _queue)
+            {
+                if (o.Seq != 0)
+                {
+                    dropped += o.Frame.Length;
+                }
+            }
+
+            _queue.Clear();
+            foreach (var o in kept)
+            {
+                _queue.Enqueue(o);
+            }
+
+            Interlocked.Add(ref _queuedBytes, -dropped);
+            return _taken;
+        }
+    }
+
+    private void Add(Outgoing outgoing)
     {
         if (IsClosing)
         {
             return;
         }
 
-        // Overflow only counts behind other frames: one event larger than the whole queue must still be deliverable.
-        var queued = Interlocked.Add(ref _queuedBytes, frame.Length);
-        if (queued > _options.SendQueueMaxBytes && queued != frame.Length)
+        lock (_queue)
         {
-            GatewayTelemetry.SlowConsumers.Add(1);
-            Log.SlowConsumer(_logger, Id, Customer);
-            RequestClose(CloseCodes.SlowConsumer, "slow consumer");
-            return;
+            _queue.Enqueue(outgoing);
+            if (Interlocked.Add(ref _queuedBytes, outgoing.Frame.Length) == outgoing.Frame.Length)
+            {
+                // The wait for the client starts now, not at its last read before a quiet spell.
+                Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
+            }
         }
 
-        _outbound.Writer.TryWrite(frame);
+        _doorbell.Writer.TryWrite(true);
+    }
+
+    /// <summary>
+    /// True when frames have waited for longer than <see cref="SocketOptions.LagGracePeriod"/> without the client taking
+    /// any: it stopped reading.
+    /// </summary>
+    public bool Stalled =>
+        Interlocked.Read(ref _queuedBytes) > 0 && Environment.TickCount64 - Interlocked.Read(ref _lastProgress) > (long)_options.LagGracePeriod.TotalMilliseconds;
+
+    /// <summary>Closes the socket as a slow consumer (4100): it made no progress for the grace period.</summary>
+    public void Shed()
+    {
+        GatewayTelemetry.SlowConsumers.Add(1);
+        Log.SlowConsumer(_logger, Id, Customer);
+        RequestClose(CloseCodes.SlowConsumer, "slow consumer");
     }
 
     /// <summary>Bytes queued and not yet sent.</summary>
     public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
 
-    /// <summary>Waits while more than half the send queue is full, so a replay cannot overflow it on its own.</summary>
+    /// <summary>
+    /// Waits while more than half the send queue is full, so a replay or a catch-up cannot overflow it on its own. A
+    /// client that takes nothing for the grace period is shed (4100) instead of waited on forever.
+    /// </summary>
     public async Task WaitForSendRoomAsync()
     {
         while (!IsClosing && Interlocked.Read(ref _queuedBytes) > _options.SendQueueMaxBytes / 2)
         {
+            if (Stalled)
+            {
+                Shed();
+                return;
+            }
+
             await Task.Delay(10);
         }
     }
@@ -90,7 +177,7 @@ internal sealed partial class SocketSession : IDisposable
     /// </summary>
     public void RequestClose(WebSocketCloseStatus status, string reason)
     {
-        lock (_outbound)
+        lock (_queue)
         {
             if (_close is not null)
             {
@@ -100,7 +187,7 @@ internal sealed partial class SocketSession : IDisposable
             _close = new CloseRequest(status, reason);
         }
 
-        _outbound.Writer.TryComplete();
+        _doorbell.Writer.TryComplete();
         try
         {
             _receiveAbort.CancelAfter(_options.CloseTimeout);
@@ -115,17 +202,46 @@ internal sealed partial class SocketSession : IDisposable
 
     private sealed record CloseRequest(WebSocketCloseStatus Status, string Reason);
 
+    /// <summary>A queued frame; <c>Seq</c> is the event's, 0 for replies and control frames.</summary>
+    private readonly record struct Outgoing(ReadOnlyMemory<byte> Frame, long Seq);
+
     public async Task RunSendLoopAsync()
     {
-        var reader = _outbound.Reader;
+        var reader = _doorbell.Reader;
+        var batch = new List<Outgoing>();
         try
         {
             while (await reader.WaitToReadAsync())
             {
-                while (!IsClosing && reader.TryRead(out var frame))
+                reader.TryRead(out _);
+                while (!IsClosing)
                 {
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                    Interlocked.Add(ref _queuedBytes, -frame.Length);
+                    batch.Clear();
+                    lock (_queue)
+                    {
+                        while (_queue.TryDequeue(out var o))
+                        {
+                            batch.Add(o);
+                            _taken = Math.Max(_taken, o.Seq);
+                        }
+                    }
+
+                    if (batch.Count == 0)
+                    {
+                        break;
+                    }
+
+                    foreach (var o in batch)
+                    {
+                        if (IsClosing)
+                        {
+                            break;
+                        }
+
+                        await _socket.SendAsync(o.Frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                        Interlocked.Add(ref _queuedBytes, -o.Frame.Length);
+                        Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
+                    }
                 }
 
                 if (IsClosing)
@@ -150,7 +266,7 @@ internal sealed partial class SocketSession : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(300, LogLevel.Information, "Socket {Session} of customer {Customer} closed as a slow consumer")]
+        [LoggerMessage(300, LogLevel.Information, "Socket {Session} of customer {Customer} closed as a slow consumer: it took nothing for the lag grace period")]
         public static partial void SlowConsumer(ILogger logger, string session, string customer);
 
         [LoggerMessage(301, LogLevel.Information, "Socket {Session} of customer {Customer} closed after too many invalid frames")]

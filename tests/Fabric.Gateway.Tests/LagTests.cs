@@ -1,0 +1,92 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+
+namespace Fabric.Gateway.Tests;
+
+/// <summary>
+/// A socket that falls behind catches up from the log instead of being shed; only a client that takes nothing for the
+/// lag grace period is closed as slow (4100). A gateway of its own, with a tiny send queue and a short grace period.
+/// </summary>
+public sealed class LagTests : IAsyncLifetime
+{
+    private TestGateway _gateway = null!;
+
+    public async Task InitializeAsync() => _gateway = await TestGateway.StartAsync(new()
+    {
+        ["Fabric:Sockets:SendQueueMaxBytes"] = "16384",
+        ["Fabric:Sockets:LagGracePeriod"] = "00:00:02",
+        ["Fabric:Webhooks:MaxBodyBytes"] = "1048576",
+    });
+
+    public async Task DisposeAsync() => await _gateway.DisposeAsync();
+
+    [Fact]
+    public async Task A_prompt_reader_is_never_shed_under_a_burst_larger_than_its_queue_and_gets_every_event_once_in_order()
+    {
+        long lagged = 0;
+        using var listener = Listen("fabric.gateway.lag_episodes", value => Interlocked.Add(ref lagged, value));
+        var customer = await _gateway.NewCustomerAsync();
+        await using var socket = await FabricSocket.ConnectAsync(_gateway.Http.BaseAddress!, customer);
+        await socket.SubscribeAsync(["*"]);
+
+        // 1,000 events of ~300 bytes in bursts of 200: each push is several times the 16 KiB queue.
+        for (var burst = 0; burst < 5; burst++)
+        {
+            var events = Enumerable.Range(0, 200).Select(i => new { type = "burst", data = new { i, pad = new string('x', 200) } }).ToArray();
+            Assert.Equal(HttpStatusCode.Accepted, (await _gateway.Http.PostAsJsonAsync($"/v1/customers/{customer}/events/batch", new { events })).StatusCode);
+        }
+
+        var seqs = (await socket.ReceiveEventsAsync(1000)).Select(e => e.Seq()).ToList();
+        Assert.Equal(Enumerable.Range(1, 1000).Select(i => (long)i), seqs);
+        Assert.Null(socket.CloseStatus);
+        Assert.True(Interlocked.Read(ref lagged) > 0, "the burst never overflowed the queue: the test proves nothing");
+    }
+
+    [Fact]
+    public async Task A_client_that_stops_reading_is_shed_with_4100_and_the_others_keep_receiving()
+    {
+        var customer = await _gateway.NewCustomerAsync();
+        await using var reader = await FabricSocket.ConnectAsync(_gateway.Http.BaseAddress!, customer);
+        await using var stopped = await FabricSocket.ConnectAsync(_gateway.Http.BaseAddress!, customer);
+        await reader.SubscribeAsync(["*"]);
+        await stopped.SubscribeAsync(["*"]);
+
+        // About 13 MB: far more than the stopped client's socket buffers hold, so its sends block and it takes nothing.
+        var pad = new string('x', 64 * 1024);
+        var reading = reader.ReceiveEventsAsync(200);
+        for (var batch = 0; batch < 20; batch++)
+        {
+            var events = Enumerable.Range(0, 10).Select(i => new { type = "big", data = new { i, pad } }).ToArray();
+            Assert.Equal(HttpStatusCode.Accepted, (await _gateway.Http.PostAsJsonAsync($"/v1/customers/{customer}/events/batch", new { events })).StatusCode);
+        }
+
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), (await reading).Select(e => e.Seq()));
+
+        // The stopped client reads again long after the grace period: what its buffers held, then the close.
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        for (var i = 0; i < 1000 && await stopped.TryReceiveAsync(TimeSpan.FromSeconds(10)) is not null; i++)
+        {
+        }
+
+        Assert.Equal((WebSocketCloseStatus)4100, stopped.CloseStatus);
+    }
+
+    private static MeterListener Listen(string instrumentName, Action<long> record)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == instrumentName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => record(value));
+        listener.Start();
+        return listener;
+    }
+}
