@@ -64,6 +64,7 @@ internal static partial class ResultsReport
             w($"POST → socket receive, {rate:F0} events/s offered open-loop, one socket; the send time travels in the payload.");
             w("");
             Table(w, e2e, ["p50 ms", "p99 ms", "achieved/s", "max ms"], higherIsBetter: false);
+            Failures(w, lines, "e2e");
             var f = e2e.GetValueOrDefault(Fabric);
             if (f is not null)
             {
@@ -96,6 +97,7 @@ internal static partial class ResultsReport
                 }
             }
 
+            Failures(w, lines, "fanout");
             var incomplete = lines.Count(l => Str(l, "scenario") == "fanout" && l.TryGetValue("complete", out var c) && c.ValueKind == JsonValueKind.False);
             if (incomplete > 0)
             {
@@ -172,6 +174,34 @@ internal static partial class ResultsReport
 
     private static string Target(string name, bool met, string result) => $"| {name} | {result} | {(met ? "**met**" : "not met")} |";
 
+    /// <summary>
+    /// Every run that delivered less than expected or had sockets closed by the server, said in words: a latency table
+    /// of the events that did arrive would otherwise read as a result.
+    /// </summary>
+    private static void Failures(Action<string> w, List<Dictionary<string, JsonElement>> lines, string scenario)
+    {
+        var any = false;
+        foreach (var l in lines.Where(l => Str(l, "scenario") == scenario))
+        {
+            var delivered = Num(l, "delivered");
+            var expected = l.ContainsKey("expected") ? Num(l, "expected") : delivered;
+            var closes = l.TryGetValue("closes", out var c) && c.ValueKind == JsonValueKind.Object
+                ? string.Join(", ", c.EnumerateObject().Select(p => $"{p.Value.GetInt32()} × {p.Name}"))
+                : "";
+            if (delivered < expected || closes.Length > 0)
+            {
+                w($"- **{Str(l, "server")}** run {Num(l, "run"):F0}: delivered {delivered:N0} of {expected:N0}" +
+                  (closes.Length > 0 ? $"; sockets closed by the server: {closes}" : "") + ".");
+                any = true;
+            }
+        }
+
+        if (any)
+        {
+            w("");
+        }
+    }
+
     private static string LatencyCdf(List<Dictionary<string, JsonElement>> lines, string outDir, string date)
     {
         var plot = new ScottPlot.Plot();
@@ -186,6 +216,12 @@ internal static partial class ResultsReport
             }
 
             var xs = cdf.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+            if (xs.Length < 2)
+            {
+                // Nothing delivered: no curve (the report's table says so).
+                continue;
+            }
+
             var ys = Enumerable.Range(0, xs.Length).Select(i => Math.Min(100, i * 100.0 / (xs.Length - 1))).ToArray();
             plot.Add.ScatterLine(xs, ys).LegendText = server;
             p99Max = Math.Max(p99Max, xs[Math.Min(xs.Length - 1, (int)(0.99 * (xs.Length - 1)))]);

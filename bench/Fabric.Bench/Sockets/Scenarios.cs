@@ -32,6 +32,7 @@ internal static class Scenarios
             ["events"] = events,
             ["expected"] = expected,
             ["delivered"] = fleet.Delivered,
+            ["closes"] = fleet.Closes,
             ["complete"] = complete,
             ["seconds"] = Math.Round(seconds, 3),
             ["deliveries_per_s"] = Math.Round(fleet.Delivered / seconds),
@@ -79,6 +80,7 @@ internal static class Scenarios
             ["max_ms"] = Math.Round(latency.Max, 3),
             ["cdf_ms"] = Stats.Cdf(sorted).Select(v => Math.Round(v, 3)).ToArray(),
             ["post_errors"] = poster.Errors,
+            ["closes"] = fleet.Closes,
         };
     }
 

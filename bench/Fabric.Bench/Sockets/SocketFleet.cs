@@ -20,6 +20,7 @@ internal sealed class SocketFleet : IAsyncDisposable
     private readonly List<float>[] latencies;
     private readonly Task[] loops;
     private readonly CancellationTokenSource stop = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> closes = new();
     private volatile bool recording;
 
     private SocketFleet(Target target, int n)
@@ -39,6 +40,9 @@ internal sealed class SocketFleet : IAsyncDisposable
     public long MinPerSocket => counts.Length == 0 ? 0 : counts.Min();
 
     public long LastDeliveryAt => lastAt.Max();
+
+    /// <summary>How the server ended sockets before the fleet closed them, by close code ("aborted" without one).</summary>
+    public IReadOnlyDictionary<string, int> Closes => closes.ToDictionary(c => c.Key, c => c.Value);
 
     /// <summary>Opens and hands-shakes <paramref name="n"/> sockets, <paramref name="parallel"/> at a time.</summary>
     public static async Task<SocketFleet> OpenAsync(Target target, int n, int parallel, int sourceAddresses, int receiveBuffer, CancellationToken ct)
@@ -142,6 +146,7 @@ internal sealed class SocketFleet : IAsyncDisposable
                 var result = await socket.ReceiveAsync(buffer.AsMemory(length), stop.Token);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
+                    closes.AddOrUpdate(((int?)socket.CloseStatus)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none", 1, (_, c) => c + 1);
                     return;
                 }
 
@@ -170,7 +175,11 @@ internal sealed class SocketFleet : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException)
         {
-            // The fleet is closing, or the server closed on us; the counters say what arrived.
+            // The fleet is closing, or the server dropped the connection; the counters say what arrived.
+            if (!stop.IsCancellationRequested)
+            {
+                closes.AddOrUpdate("aborted", 1, (_, c) => c + 1);
+            }
         }
     }
 
