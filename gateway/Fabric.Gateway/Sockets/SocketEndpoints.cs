@@ -65,8 +65,9 @@ internal static partial class SocketEndpoints
         }
 
         var protocol = requested.Count > 0 ? SubProtocol : null;
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(protocol);
-        using var session = new SocketSession(customer, socket, options.Value, loggers.CreateLogger<SocketSession>());
+        var (socket, coalescer) = await SocketUpgrade.AcceptAsync(context, protocol, options.Value);
+        using var disposeSocket = socket;
+        using var session = new SocketSession(customer, socket, options.Value, loggers.CreateLogger<SocketSession>(), coalescer);
         var feed = registry.Attach(session);
         GatewayTelemetry.ActiveSockets.Add(1);
         try

@@ -27,12 +27,16 @@ internal sealed partial class SocketSession : IDisposable
     private long _lastProgress = Environment.TickCount64;
     private CloseRequest? _close;
 
-    public SocketSession(string customer, WebSocket socket, SocketOptions options, ILogger logger)
+    private readonly CoalescingStream? _coalescer;
+
+    // coalescer: the stream under the socket, when it can gather a batch's writes into one (null: one write per frame).
+    public SocketSession(string customer, WebSocket socket, SocketOptions options, ILogger logger, CoalescingStream? coalescer = null)
     {
         Customer = customer;
         _socket = socket;
         _options = options;
         _logger = logger;
+        _coalescer = coalescer;
     }
 
     public string Id { get; } = "ses_" + Guid.CreateVersion7().ToString("N");
@@ -231,17 +235,7 @@ internal sealed partial class SocketSession : IDisposable
                         break;
                     }
 
-                    foreach (var o in batch)
-                    {
-                        if (IsClosing)
-                        {
-                            break;
-                        }
-
-                        await _socket.SendAsync(o.Frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                        Interlocked.Add(ref _queuedBytes, -o.Frame.Length);
-                        Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
-                    }
+                    await SendBatchAsync(batch);
                 }
 
                 if (IsClosing)
@@ -261,6 +255,48 @@ internal sealed partial class SocketSession : IDisposable
             // The peer went away mid-send; stop waiting for frames from it too.
             RequestClose(CloseCodes.Gone, "gone");
             _receiveAbort.Cancel();
+        }
+    }
+
+    /// <summary>
+    /// Writes one drained batch: framed one by one by the WebSocket, gathered by the coalescing stream into one write
+    /// and one flush (a few, for a large batch).
+    /// </summary>
+    private async Task SendBatchAsync(List<Outgoing> batch)
+    {
+        _coalescer?.BeginBatch();
+        long sent = 0;
+        try
+        {
+            foreach (var o in batch)
+            {
+                if (IsClosing)
+                {
+                    break;
+                }
+
+                await _socket.SendAsync(o.Frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                sent += o.Frame.Length;
+                if (_coalescer is null)
+                {
+                    Interlocked.Add(ref _queuedBytes, -o.Frame.Length);
+                    sent = 0;
+                    Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
+                }
+            }
+        }
+        finally
+        {
+            if (_coalescer is not null)
+            {
+                await _coalescer.EndBatchAsync(CancellationToken.None);
+            }
+        }
+
+        if (sent > 0)
+        {
+            Interlocked.Add(ref _queuedBytes, -sent);
+            Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
         }
     }
 
