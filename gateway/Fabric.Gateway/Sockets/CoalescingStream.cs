@@ -15,7 +15,8 @@ internal sealed class CoalescingStream(Stream inner) : Stream
     private const int FlushAt = 64 * 1024;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private ArrayBufferWriter<byte>? _buffer;
+    private byte[]? _buffer;
+    private int _length;
     private bool _batching;
 
     /// <summary>From now until <see cref="EndBatchAsync"/>, writes are gathered.</summary>
@@ -48,9 +49,8 @@ internal sealed class CoalescingStream(Stream inner) : Stream
                 return;
             }
 
-            _buffer ??= new ArrayBufferWriter<byte>(Math.Max(4096, buffer.Length));
-            _buffer.Write(buffer.Span);
-            if (_buffer.WrittenCount >= FlushAt)
+            Gather(buffer.Span);
+            if (_length >= FlushAt)
             {
                 await FlushGatheredAsync(cancellationToken);
             }
@@ -61,14 +61,46 @@ internal sealed class CoalescingStream(Stream inner) : Stream
         }
     }
 
+    /// <summary>Appends to a pooled buffer, growing it (by renting a larger one) as needed.</summary>
+    private void Gather(ReadOnlySpan<byte> bytes)
+    {
+        if (_buffer is null || _length + bytes.Length > _buffer.Length)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_length + bytes.Length, Math.Max(8192, (_buffer?.Length ?? 0) * 2)));
+            if (_buffer is not null)
+            {
+                _buffer.AsSpan(0, _length).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+
+            _buffer = bigger;
+        }
+
+        bytes.CopyTo(_buffer.AsSpan(_length));
+        _length += bytes.Length;
+    }
+
     private async Task FlushGatheredAsync(CancellationToken cancellationToken)
     {
-        if (_buffer is { WrittenCount: > 0 } gathered)
+        if (_buffer is null)
         {
-            await inner.WriteAsync(gathered.WrittenMemory, cancellationToken);
-            await inner.FlushAsync(cancellationToken);
-            // An idle socket keeps no buffer: the next batch rents a fresh one.
+            return;
+        }
+
+        try
+        {
+            if (_length > 0)
+            {
+                await inner.WriteAsync(_buffer.AsMemory(0, _length), cancellationToken);
+                await inner.FlushAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            // Back to the pool: an idle socket holds no buffer.
+            ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = null;
+            _length = 0;
         }
     }
 

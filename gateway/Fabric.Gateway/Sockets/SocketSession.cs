@@ -264,7 +264,9 @@ internal sealed partial class SocketSession : IDisposable
     /// </summary>
     private async Task SendBatchAsync(List<Outgoing> batch)
     {
-        _coalescer?.BeginBatch();
+        // A single frame has nothing to share a write with: it goes straight through, as without the coalescer.
+        var coalescer = batch.Count > 1 ? _coalescer : null;
+        coalescer?.BeginBatch();
         long sent = 0;
         try
         {
@@ -277,7 +279,7 @@ internal sealed partial class SocketSession : IDisposable
 
                 await _socket.SendAsync(o.Frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
                 sent += o.Frame.Length;
-                if (_coalescer is null)
+                if (coalescer is null)
                 {
                     Interlocked.Add(ref _queuedBytes, -o.Frame.Length);
                     sent = 0;
@@ -287,9 +289,9 @@ internal sealed partial class SocketSession : IDisposable
         }
         finally
         {
-            if (_coalescer is not null)
+            if (coalescer is not null)
             {
-                await _coalescer.EndBatchAsync(CancellationToken.None);
+                await coalescer.EndBatchAsync(CancellationToken.None);
             }
         }
 

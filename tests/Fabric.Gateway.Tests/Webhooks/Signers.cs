@@ -21,6 +21,10 @@ internal static class Signers
         return JsonSerializer.Deserialize<SignedRequest[]>(stdout, Json)!;
     }
 
+    /// <summary>Runs another script of tests/signers (independent clients, e.g. npm <c>ws</c>) and returns its exit code and output.</summary>
+    public static async Task<(int Code, string Stdout, string Stderr)> RunScriptAsync(string script, params string[] args) =>
+        await RunAsync("node", [script, .. args], await Directory.Value, null);
+
     private static async Task<string> PrepareAsync()
     {
         var root = AppContext.BaseDirectory;
