@@ -45,6 +45,28 @@ public sealed class LagTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_socket_resumed_from_beyond_the_logs_end_that_falls_behind_still_gets_every_later_event()
+    {
+        var customer = await _gateway.NewCustomerAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await _gateway.PostWebhookAsync(customer, """{"type":"before"}""");
+        }
+
+        // A since from another log (beyond this one's end): the socket goes live at 5, not at 500.
+        await using var socket = await FabricSocket.ConnectAsync(_gateway.Http.BaseAddress!, customer);
+        Assert.Equal(5, (await socket.SubscribeAsync(["*"], since: 500)).GetProperty("seq").GetInt64());
+        for (var burst = 0; burst < 5; burst++)
+        {
+            var events = Enumerable.Range(0, 200).Select(i => new { type = "burst", data = new { i, pad = new string('x', 200) } }).ToArray();
+            Assert.Equal(HttpStatusCode.Accepted, (await _gateway.Http.PostAsJsonAsync($"/v1/customers/{customer}/events/batch", new { events })).StatusCode);
+        }
+
+        // Overflowing its queue, it catches up from where it stood (5), not from the 500 it asked for.
+        Assert.Equal(Enumerable.Range(6, 1000).Select(i => (long)i), (await socket.ReceiveEventsAsync(1000)).Select(e => e.Seq()));
+    }
+
+    [Fact]
     public async Task A_client_that_stops_reading_is_shed_with_4100_and_the_others_keep_receiving()
     {
         var customer = await _gateway.NewCustomerAsync();

@@ -12,7 +12,7 @@ namespace Fabric.Gateway.Sockets;
 internal sealed class CoalescingStream(Stream inner) : Stream
 {
     /// <summary>A batch is flushed on its way once it holds this much, so the buffer stays small.</summary>
-    private const int FlushAt = 64 * 1024;
+    public const int FlushAt = 64 * 1024;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private byte[]? _buffer;
@@ -141,19 +141,13 @@ internal sealed class CoalescingStream(Stream inner) : Stream
 
     protected override void Dispose(bool disposing)
     {
+        // The gate is not disposed: a SemaphoreSlim without a wait handle needs nothing, and disposing it would strand a
+        // batch's end waiting on it while a write fails under an aborting socket. Stream.DisposeAsync comes here too.
         if (disposing)
         {
-            _gate.Dispose();
             inner.Dispose();
         }
 
         base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        _gate.Dispose();
-        await inner.DisposeAsync();
-        await base.DisposeAsync();
     }
 }

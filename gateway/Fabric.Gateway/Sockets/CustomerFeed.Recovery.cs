@@ -200,7 +200,7 @@ internal sealed partial class CustomerFeed
             if (session.Started)
             {
                 // One cursor per socket: topics added later join at the current position, so history for them is not replayed.
-                session.Send(new SubscribedFrame(topics, Recovered: since is null, session.Cursor, current.Id), ApiJsonContext.Default.SubscribedFrame);
+                session.Send(new SubscribedFrame(topics, Recovered: since is null, session.Cursor, current.Id), ApiJsonContext.Default.SubscribedFrame, positional: true);
                 return;
             }
 
@@ -208,8 +208,7 @@ internal sealed partial class CustomerFeed
             if (since is null)
             {
                 session.Cursor = _released;
-                session.Taken = _released;
-                session.Send(new SubscribedFrame(topics, Recovered: true, _released, current.Id), ApiJsonContext.Default.SubscribedFrame);
+                session.Send(new SubscribedFrame(topics, Recovered: true, _released, current.Id), ApiJsonContext.Default.SubscribedFrame, positional: true);
                 session.Live = true;
                 return;
             }
@@ -217,7 +216,6 @@ internal sealed partial class CustomerFeed
 
         var covered = current.Covers(epoch, since.Value);
         var from = covered ? since.Value : current.ValidUpTo(epoch!);
-        session.Taken = from;
         await ReplayAsync(session, topics, from, covered, current, announce: true);
     }
 
@@ -228,10 +226,11 @@ internal sealed partial class CustomerFeed
     /// <see cref="SocketOptions.LagGracePeriod"/> is shed (4100); one whose position retention no longer covers is told
     /// to resync (4101).
     /// </summary>
-    private void StartCatchUpLocked(SocketSession session)
+    private void StartCatchUpLocked(SocketSession session, long refused)
     {
         session.Live = false;
-        var from = session.DropQueuedEvents();
+        // Every event before the first one dropped (or before the one refused) has been offered to the socket.
+        var from = Math.Min(session.DropQueuedEvents() ?? refused, refused) - 1;
         session.Cursor = from;
         GatewayTelemetry.LagEpisodes.Add(1);
         Log.Lagging(_logger, session.Id, Customer, from);
@@ -278,12 +277,15 @@ internal sealed partial class CustomerFeed
     private async Task ReplayPagesAsync(SocketSession session, string[] topics, long since, bool covered, LogEpoch epoch, bool announce)
     {
         var cursor = since;
+        var next = 0;
         // A resume answers with "subscribed" on its first page; a catch-up has nothing to announce and treats an
         // incomplete first page like any later one.
         var first = announce;
         while (!session.IsClosing)
         {
-            await session.WaitForSendRoomAsync();
+            // Room for half a queue, and for the frame that did not fit last time: a large event waits for its room
+            // instead of making this loop re-read its page over and over.
+            await session.WaitForSendRoomAsync(next);
             var page = await _grain.GetSince(cursor, PageSize);
 
             // Outside the lock: live delivery to the customer's other sockets does not wait on a replay. Sockets replaying
@@ -305,7 +307,7 @@ internal sealed partial class CustomerFeed
                     // A since beyond the log's end comes from a log this one is not (e.g. before a restart without durability).
                     var recovered = covered && page.Complete && since <= page.LastSeq;
                     cursor = Math.Min(cursor, page.LastSeq);
-                    session.Send(new SubscribedFrame(topics, recovered, cursor, epoch.Id), ApiJsonContext.Default.SubscribedFrame);
+                    session.Send(new SubscribedFrame(topics, recovered, cursor, epoch.Id), ApiJsonContext.Default.SubscribedFrame, positional: true);
                     first = false;
                 }
                 else if (!page.Complete && cursor < page.FirstRetainedSeq - 1)
@@ -332,6 +334,7 @@ internal sealed partial class CustomerFeed
 
                     if (frames[i] is { } frame && !session.TryEnqueueEvent(frame, page.Events[i].Seq))
                     {
+                        next = frame.Length;
                         whole = false;
                         break;
                     }

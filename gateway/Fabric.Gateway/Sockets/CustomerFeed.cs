@@ -208,7 +208,7 @@ internal sealed partial class CustomerFeed
         lock (_lock)
         {
             session.Topics = session.Topics.Without(topics);
-            session.Send(new UnsubscribedFrame(topics, session.Topics.Topics), ApiJsonContext.Default.UnsubscribedFrame);
+            session.Send(new UnsubscribedFrame(topics, session.Topics.Topics), ApiJsonContext.Default.UnsubscribedFrame, positional: true);
         }
     }
 
@@ -344,7 +344,7 @@ internal sealed partial class CustomerFeed
                 frame ??= _replays > 0 ? Frames.Get(e) : EventJson.Frame(e);
                 if (!session.TryEnqueueEvent(frame, e.Seq))
                 {
-                    StartCatchUpLocked(session);
+                    StartCatchUpLocked(session, e.Seq);
                     continue;
                 }
 

@@ -19,7 +19,10 @@ public sealed class SocketOptions
     [Range(256, 16 * 1024 * 1024)]
     public int MaxMessageBytes { get; set; } = 64 * 1024;
 
-    /// <summary>Bytes that may wait to be sent to one socket; beyond it the socket is closed with 4100. Default 1 MiB.</summary>
+    /// <summary>
+    /// Bytes that may wait to be sent to one socket; beyond it the socket's queued events are dropped and it catches up
+    /// from the log (replies may take up to twice as much before the client is shed). Default 1 MiB.
+    /// </summary>
     [Range(1024, 1024 * 1024 * 1024)]
     public long SendQueueMaxBytes { get; set; } = 1024 * 1024;
 

@@ -23,7 +23,6 @@ internal sealed partial class SocketSession : IDisposable
     private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly CancellationTokenSource _receiveAbort = new();
     private long _queuedBytes;
-    private long _taken;
     private long _lastProgress = Environment.TickCount64;
     private CloseRequest? _close;
 
@@ -60,17 +59,23 @@ internal sealed partial class SocketSession : IDisposable
     public bool IsClosing => Volatile.Read(ref _close) is not null;
 
     /// <summary>
-    /// The highest event seq the send loop has taken off the queue (it is written, or the socket is gone): where the
-    /// socket stands if its queued events are dropped. Set by the feed when the socket is positioned.
+    /// Queues a reply. Replies are never dropped; <paramref name="positional"/> ones (<c>subscribed</c>,
+    /// <c>unsubscribed</c>) say where the socket stands, so events queued before them are never dropped either. A client
+    /// that lets replies pile up past twice the queue limit (a ping flood it does not read) is shed.
     /// </summary>
-    public long Taken
+    public void Enqueue(ReadOnlyMemory<byte> frame, bool positional = false)
     {
-        get { lock (_queue) { return _taken; } }
-        set { lock (_queue) { _taken = value; } }
+        if (Interlocked.Read(ref _queuedBytes) + frame.Length > 2 * _options.SendQueueMaxBytes)
+        {
+            Shed();
+            return;
+        }
+
+        Add(new Outgoing(frame, positional ? Positional : 0));
     }
 
-    /// <summary>Queues a reply or control frame (never dropped, never counted against the overflow).</summary>
-    public void Enqueue(ReadOnlyMemory<byte> frame) => Add(new Outgoing(frame, 0));
+    // The seq of a positional reply in the queue: not an event, but a fence the drop stops at.
+    private const long Positional = -1;
 
     /// <summary>
     /// Queues an event frame, unless that would overflow the send queue (behind other frames: one event larger than the
@@ -89,31 +94,35 @@ internal sealed partial class SocketSession : IDisposable
     }
 
     /// <summary>
-    /// Drops every queued event frame (replies stay, in order) and returns the seq the socket stands at: the last event
-    /// the send loop took. The feed catches the socket up from there.
+    /// Drops the queued event frames behind the last positional reply (replies stay, in order) and returns the seq of the
+    /// first one dropped, or null when none could be. Event frames queue in seq order, so every event before the first
+    /// dropped one has been offered to the socket: the feed catches it up from just before it.
     /// </summary>
-    public long DropQueuedEvents()
+    public long? DropQueuedEvents()
     {
         lock (_queue)
         {
-            var kept = _queue.Where(o => o.Seq == 0).ToArray();
+            var items = _queue.ToArray();
+            var fence = Array.FindLastIndex(items, o => o.Seq == Positional);
+            long? firstDropped = null;
             long dropped = 0;
-            foreach (var o in _queue)
+            _queue.Clear();
+            for (var i = 0; i < items.Length; i++)
             {
-                if (o.Seq != 0)
+                if (i > fence && items[i].Seq > 0)
                 {
-                    dropped += o.Frame.Length;
+                    firstDropped ??= items[i].Seq;
+                    dropped += items[i].Frame.Length;
+                }
+                else
+                {
+                    _queue.Enqueue(items[i]);
                 }
             }
 
-            _queue.Clear();
-            foreach (var o in kept)
-            {
-                _queue.Enqueue(o);
-            }
-
+            _queue.TrimExcess();
             Interlocked.Add(ref _queuedBytes, -dropped);
-            return _taken;
+            return firstDropped;
         }
     }
 
@@ -147,6 +156,11 @@ internal sealed partial class SocketSession : IDisposable
     /// <summary>Closes the socket as a slow consumer (4100): it made no progress for the grace period.</summary>
     public void Shed()
     {
+        if (IsClosing)
+        {
+            return;
+        }
+
         GatewayTelemetry.SlowConsumers.Add(1);
         Log.SlowConsumer(_logger, Id, Customer);
         RequestClose(CloseCodes.SlowConsumer, "slow consumer");
@@ -156,12 +170,14 @@ internal sealed partial class SocketSession : IDisposable
     public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
 
     /// <summary>
-    /// Waits while more than half the send queue is full, so a replay or a catch-up cannot overflow it on its own. A
-    /// client that takes nothing for the grace period is shed (4100) instead of waited on forever.
+    /// Waits while more than half the send queue is full, or while a frame of <paramref name="next"/> bytes would not
+    /// fit, so a replay or a catch-up cannot overflow it on its own. A client that takes nothing for the grace period is
+    /// shed (4100) instead of waited on forever.
     /// </summary>
-    public async Task WaitForSendRoomAsync()
+    public async Task WaitForSendRoomAsync(int next = 0)
     {
-        while (!IsClosing && Interlocked.Read(ref _queuedBytes) > _options.SendQueueMaxBytes / 2)
+        while (!IsClosing && Interlocked.Read(ref _queuedBytes) is var queued && queued > 0
+            && (queued > _options.SendQueueMaxBytes / 2 || queued + next > _options.SendQueueMaxBytes))
         {
             if (Stalled)
             {
@@ -173,7 +189,7 @@ internal sealed partial class SocketSession : IDisposable
         }
     }
 
-    public void Send<T>(T frame, JsonTypeInfo<T> typeInfo) => Enqueue(JsonSerializer.SerializeToUtf8Bytes(frame, typeInfo));
+    public void Send<T>(T frame, JsonTypeInfo<T> typeInfo, bool positional = false) => Enqueue(JsonSerializer.SerializeToUtf8Bytes(frame, typeInfo), positional);
 
     /// <summary>
     /// Asks the send loop to drop what is queued and close with <paramref name="status"/>; the first request wins.
@@ -206,7 +222,7 @@ internal sealed partial class SocketSession : IDisposable
 
     private sealed record CloseRequest(WebSocketCloseStatus Status, string Reason);
 
-    /// <summary>A queued frame; <c>Seq</c> is the event's, 0 for replies and control frames.</summary>
+    /// <summary>A queued frame; <c>Seq</c> is the event's, 0 for replies, <see cref="Positional"/> for positional replies.</summary>
     private readonly record struct Outgoing(ReadOnlyMemory<byte> Frame, long Seq);
 
     public async Task RunSendLoopAsync()
@@ -220,13 +236,19 @@ internal sealed partial class SocketSession : IDisposable
                 reader.TryRead(out _);
                 while (!IsClosing)
                 {
-                    batch.Clear();
                     lock (_queue)
                     {
-                        while (_queue.TryDequeue(out var o))
+                        // At most about one coalesced write per batch, so progress is seen batch by batch.
+                        long bytes = 0;
+                        while (bytes < CoalescingStream.FlushAt && _queue.TryDequeue(out var o))
                         {
                             batch.Add(o);
-                            _taken = Math.Max(_taken, o.Seq);
+                            bytes += o.Frame.Length;
+                        }
+
+                        if (_queue.Count == 0 && batch.Count > 64)
+                        {
+                            _queue.TrimExcess();
                         }
                     }
 
@@ -236,6 +258,12 @@ internal sealed partial class SocketSession : IDisposable
                     }
 
                     await SendBatchAsync(batch);
+                    // An idle socket holds no frames, nor a burst's worth of capacity.
+                    batch.Clear();
+                    if (batch.Capacity > 64)
+                    {
+                        batch.Capacity = 4;
+                    }
                 }
 
                 if (IsClosing)
@@ -250,7 +278,7 @@ internal sealed partial class SocketSession : IDisposable
                 await _socket.CloseOutputAsync(close.Status, close.Reason, timeout.Token);
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
         {
             // The peer went away mid-send; stop waiting for frames from it too.
             RequestClose(CloseCodes.Gone, "gone");
