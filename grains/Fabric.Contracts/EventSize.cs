@@ -11,4 +11,28 @@ public static class EventSize
         ArgumentNullException.ThrowIfNull(e);
         return e.Data.Length + EnvelopeAllowance;
     }
+
+    /// <summary>
+    /// How many of <paramref name="available"/> events (the i-th from <paramref name="at"/>) fit in
+    /// <paramref name="max"/> events and <paramref name="maxBytes"/>: always at least one when there is one, so an event
+    /// larger than the bound still travels, alone. The one rule of every byte-bounded page, push and log write.
+    /// </summary>
+    public static int Fit(int available, int max, long maxBytes, Func<int, EventEnvelope> at)
+    {
+        ArgumentNullException.ThrowIfNull(at);
+        var count = 0;
+        long bytes = 0;
+        while (count < available && count < max)
+        {
+            bytes += Of(at(count));
+            if (count > 0 && bytes > maxBytes)
+            {
+                break;
+            }
+
+            count++;
+        }
+
+        return count;
+    }
 }

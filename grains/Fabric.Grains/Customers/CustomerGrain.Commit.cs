@@ -103,18 +103,7 @@ internal sealed partial class CustomerGrain
     /// </summary>
     private List<(EventEnvelope Event, TaskCompletionSource<AppendResult> Done)> TakeWrite()
     {
-        var count = 0;
-        long bytes = 0;
-        while (count < _batch.Count && count < _options.AppendBatchMax)
-        {
-            bytes += EventSize.Of(_batch[count].Event);
-            if (count > 0 && bytes > _options.AppendBatchMaxBytes)
-            {
-                break;
-            }
-
-            count++;
-        }
+        var count = EventSize.Fit(_batch.Count, _options.AppendBatchMax, _options.AppendBatchMaxBytes, i => _batch[i].Event);
 
         var cut = _batch[count - 1].Event.Seq;
         foreach (var (first, last) in _units)

@@ -68,24 +68,11 @@ internal sealed partial class CustomerGrain
     /// <summary>Consecutive slices of at most <paramref name="max"/> events and <paramref name="maxBytes"/> (at least one event).</summary>
     private static IEnumerable<EventEnvelope[]> Chunks(EventEnvelope[] events, int max, long maxBytes)
     {
-        var start = 0;
-        while (start < events.Length)
+        for (var start = 0; start < events.Length;)
         {
-            var end = start;
-            long bytes = 0;
-            while (end < events.Length && end - start < max)
-            {
-                bytes += EventSize.Of(events[end]);
-                if (end > start && bytes > maxBytes)
-                {
-                    break;
-                }
-
-                end++;
-            }
-
-            yield return events[start..end];
-            start = end;
+            var count = EventSize.Fit(events.Length - start, max, maxBytes, i => events[start + i]);
+            yield return events[start..(start + count)];
+            start += count;
         }
     }
 

@@ -133,21 +133,8 @@ public sealed class InMemoryEventLog : IEventLog
                 var from = Math.Max(afterSeq, _firstSeq - 1) + 1;
 
                 var start = _head + (int)(from - _firstSeq);
-                var end = (int)Math.Min(_items.Count, start + (long)max);
-                var page = new List<EventEnvelope>(Math.Min(end - start, 256));
-                long bytes = 0;
-                for (var i = start; i < end; i++)
-                {
-                    bytes += EventSize.Of(_items[i]);
-                    if (page.Count > 0 && bytes > maxBytes)
-                    {
-                        break;
-                    }
-
-                    page.Add(_items[i]);
-                }
-
-                return page;
+                var count = EventSize.Fit(_items.Count - start, max, maxBytes, i => _items[start + i]);
+                return _items.GetRange(start, count);
             }
         }
 
