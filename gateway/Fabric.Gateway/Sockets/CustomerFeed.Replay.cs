@@ -1,0 +1,185 @@
+using Fabric.Contracts;
+using Fabric.Gateway.Api;
+using Fabric.Gateway.Telemetry;
+
+namespace Fabric.Gateway.Sockets;
+
+/// <summary>
+/// Positioning a socket from history: the first subscribe (with or without <c>since</c>) and the catch-up of a socket
+/// that fell behind, both paging the log at the socket's pace before it goes live.
+/// </summary>
+internal sealed partial class CustomerFeed
+{
+    /// <summary>
+    /// Positions a socket: on its first subscribe, replays history after <paramref name="since"/> page by page until
+    /// it reaches what the feed has released, then switches it to live under the feed lock, so no event is skipped or
+    /// sent twice. Later subscribes only add topics, from the socket's current position. A <paramref name="since"/>
+    /// from another epoch (<paramref name="epoch"/>) that the current one does not cover starts from the epoch's base,
+    /// with <c>recovered:false</c>.
+    /// </summary>
+    public async Task SubscribeAsync(SocketSession session, string[] topics, long? since, string? epoch)
+    {
+        topics = [.. topics.Distinct(StringComparer.Ordinal)];
+        // A cluster that cannot be reached must not leave the client waiting without an answer.
+        await Ready.WaitAsync(_options.RegistrationTimeout);
+        LogEpoch current;
+        lock (_lock)
+        {
+            current = _epoch!;
+            session.Topics = session.Topics.With(topics);
+            if (session.Started)
+            {
+                // One cursor per socket: topics added later join at the current position, so history for them is not replayed.
+                session.Send(new SubscribedFrame(topics, Recovered: since is null, session.Cursor, current.Id), ApiJsonContext.Default.SubscribedFrame, positional: true);
+                return;
+            }
+
+            session.Started = true;
+            if (since is null)
+            {
+                session.Cursor = _released;
+                session.Send(new SubscribedFrame(topics, Recovered: true, _released, current.Id), ApiJsonContext.Default.SubscribedFrame, positional: true);
+                session.Live = true;
+                return;
+            }
+        }
+
+        var covered = current.Covers(epoch, since.Value);
+        var from = covered ? since.Value : current.ValidUpTo(epoch!);
+        await ReplayAsync(session, topics, from, covered, current, announce: true);
+    }
+
+    /// <summary>
+    /// A live socket's queue overflowed: its untaken events are dropped, and it goes on from the last one its send loop
+    /// took, paging the log at its own pace as a resume does, then rejoins live. Nobody reconnects, memory stays bounded,
+    /// and each event still reaches it once and in order. Only a client that takes nothing for
+    /// <see cref="SocketOptions.LagGracePeriod"/> is shed (4100); one whose position retention no longer covers is told
+    /// to resync (4101).
+    /// </summary>
+    private void StartCatchUpLocked(SocketSession session, long refused)
+    {
+        session.Live = false;
+        // Every event before the first one dropped (or before the one refused) has been offered to the socket.
+        var from = Math.Min(session.DropQueuedEvents() ?? refused, refused) - 1;
+        session.Cursor = from;
+        GatewayTelemetry.LagEpisodes.Add(1);
+        Log.Lagging(_logger, session.Id, Customer, from);
+        _ = CatchUpAsync(session, from, _epoch!);
+    }
+
+    private async Task CatchUpAsync(SocketSession session, long from, LogEpoch epoch)
+    {
+        try
+        {
+            await ReplayAsync(session, [], from, covered: true, epoch, announce: false);
+        }
+        catch (Exception ex)
+        {
+            Log.CatchUpFailed(_logger, ex, session.Id, Customer);
+            session.RequestClose(CloseCodes.Unavailable, "cluster unavailable");
+        }
+    }
+
+    private async Task ReplayAsync(SocketSession session, string[] topics, long since, bool covered, LogEpoch epoch, bool announce)
+    {
+        lock (_lock)
+        {
+            _replays++;
+        }
+
+        try
+        {
+            await ReplayPagesAsync(session, topics, since, covered, epoch, announce);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                if (--_replays == 0)
+                {
+                    // The shared frames served the replays; a quiet feed keeps none.
+                    Frames.Clear();
+                }
+            }
+        }
+    }
+
+    private async Task ReplayPagesAsync(SocketSession session, string[] topics, long since, bool covered, LogEpoch epoch, bool announce)
+    {
+        var cursor = since;
+        var next = 0;
+        // A resume answers with "subscribed" on its first page; a catch-up has nothing to announce and treats an
+        // incomplete first page like any later one.
+        var first = announce;
+        while (!session.IsClosing)
+        {
+            // Room for half a queue, and for the frame that did not fit last time: a large event waits for its room
+            // instead of making this loop re-read its page over and over.
+            await session.WaitForSendRoomAsync(next);
+            var page = await _grain.GetSince(cursor, PageSize);
+
+            // Outside the lock: live delivery to the customer's other sockets does not wait on a replay. Sockets replaying
+            // the same events share their frames.
+            var frames = page.Events.Select(e => session.Topics.Matches(e.Type) ? Frames.Get(e) : null).ToArray();
+            lock (_lock)
+            {
+                AcceptEpochLocked(page.Epoch, authoritative: false);
+                if (page.Epoch.Id != epoch.Id || _epoch!.Id != epoch.Id)
+                {
+                    // The log forked while this socket was being positioned (the page says so, or the feed learnt it from
+                    // a push): its cursor may name another event now.
+                    session.RequestClose(CloseCodes.Resync, "event log restarted");
+                    return;
+                }
+
+                if (first)
+                {
+                    // A since beyond the log's end comes from a log this one is not (e.g. before a restart without durability).
+                    var recovered = covered && page.Complete && since <= page.LastSeq;
+                    cursor = Math.Min(cursor, page.LastSeq);
+                    session.Send(new SubscribedFrame(topics, recovered, cursor, epoch.Id), ApiJsonContext.Default.SubscribedFrame, positional: true);
+                    first = false;
+                }
+                else if (!page.Complete && cursor < page.FirstRetainedSeq - 1)
+                {
+                    // Retention overtook this replay between two pages (or a lagging socket's position).
+                    session.RequestClose(CloseCodes.Resync, "history trimmed during replay");
+                    return;
+                }
+
+                var whole = true;
+                for (var i = 0; i < frames.Length; i++)
+                {
+                    if (page.Events[i].Seq <= cursor)
+                    {
+                        continue;
+                    }
+
+                    // Half the queue in use: stop here and wait for room before reading on from this cursor.
+                    if (session.QueuedBytes > _options.SendQueueMaxBytes / 2)
+                    {
+                        whole = false;
+                        break;
+                    }
+
+                    if (frames[i] is { } frame && !session.TryEnqueueEvent(frame, page.Events[i].Seq))
+                    {
+                        next = frame.Length;
+                        whole = false;
+                        break;
+                    }
+
+                    cursor = page.Events[i].Seq;
+                }
+
+                // An empty page means the grain has nothing after the cursor: the socket is as far as it can get.
+                if (whole && (cursor >= _released || page.Events.Count == 0))
+                {
+                    session.Cursor = cursor;
+                    session.Live = true;
+                    return;
+                }
+            }
+        }
+    }
+}

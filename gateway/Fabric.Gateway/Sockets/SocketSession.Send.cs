@@ -1,0 +1,118 @@
+using System.Net.WebSockets;
+
+namespace Fabric.Gateway.Sockets;
+
+/// <summary>
+/// The send loop: the only writer to the socket. It drains the queue a batch at a time (one coalesced write each, when
+/// the stream under the socket can gather) and ends with the close frame once a close was requested.
+/// </summary>
+internal sealed partial class SocketSession
+{
+    /// <summary>A queued frame; <c>Seq</c> is the event's, 0 for replies, <see cref="Positional"/> for positional replies.</summary>
+    private readonly record struct Outgoing(ReadOnlyMemory<byte> Frame, long Seq);
+
+    public async Task RunSendLoopAsync()
+    {
+        var reader = _doorbell.Reader;
+        var batch = new List<Outgoing>();
+        try
+        {
+            while (await reader.WaitToReadAsync())
+            {
+                reader.TryRead(out _);
+                while (!IsClosing)
+                {
+                    lock (_queue)
+                    {
+                        // At most about one coalesced write per batch, so progress is seen batch by batch.
+                        long bytes = 0;
+                        while (bytes < CoalescingStream.FlushAt && _queue.TryDequeue(out var o))
+                        {
+                            batch.Add(o);
+                            bytes += o.Frame.Length;
+                        }
+
+                        if (_queue.Count == 0 && batch.Count > 64)
+                        {
+                            _queue.TrimExcess();
+                        }
+                    }
+
+                    if (batch.Count == 0)
+                    {
+                        break;
+                    }
+
+                    await SendBatchAsync(batch);
+                    // An idle socket holds no frames, nor a burst's worth of capacity.
+                    batch.Clear();
+                    if (batch.Capacity > 64)
+                    {
+                        batch.Capacity = 4;
+                    }
+                }
+
+                if (IsClosing)
+                {
+                    break;
+                }
+            }
+
+            if (_close is { } close && _socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(_options.CloseTimeout);
+                await _socket.CloseOutputAsync(close.Status, close.Reason, timeout.Token);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
+        {
+            // The peer went away mid-send; stop waiting for frames from it too.
+            RequestClose(CloseCodes.Gone, "gone");
+            _receiveAbort.Cancel();
+        }
+    }
+
+    /// <summary>
+    /// Writes one drained batch: framed one by one by the WebSocket, gathered by the coalescing stream into one write
+    /// and one flush (a few, for a large batch).
+    /// </summary>
+    private async Task SendBatchAsync(List<Outgoing> batch)
+    {
+        // A single frame has nothing to share a write with: it goes straight through, as without the coalescer.
+        var coalescer = batch.Count > 1 ? _coalescer : null;
+        coalescer?.BeginBatch();
+        long sent = 0;
+        try
+        {
+            foreach (var o in batch)
+            {
+                if (IsClosing)
+                {
+                    break;
+                }
+
+                await _socket.SendAsync(o.Frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                sent += o.Frame.Length;
+                if (coalescer is null)
+                {
+                    Interlocked.Add(ref _queuedBytes, -o.Frame.Length);
+                    sent = 0;
+                    Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
+                }
+            }
+        }
+        finally
+        {
+            if (coalescer is not null)
+            {
+                await coalescer.EndBatchAsync(CancellationToken.None);
+            }
+        }
+
+        if (sent > 0)
+        {
+            Interlocked.Add(ref _queuedBytes, -sent);
+            Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
+        }
+    }
+}
