@@ -114,8 +114,13 @@ public sealed class GatewayFixture : IAsyncLifetime
     public Task<FabricSocket> ConnectAsync(string customer) => FabricSocket.ConnectAsync(BaseAddress, customer);
 
     /// <summary>POSTs a JSON webhook and returns the response.</summary>
-    public Task<HttpResponseMessage> PostWebhookAsync(string customer, string json, string source = TestSource, string? key = null, string contentType = "application/json")
+    public Task<HttpResponseMessage> PostWebhookAsync(string customer, string json, string source = TestSource, string? key = null, string contentType = "application/json") =>
+        PostWebhookAsync(Http, customer, json, source, key, contentType);
+
+    /// <summary>POSTs a JSON webhook through whichever gateway <paramref name="http"/> talks to.</summary>
+    public static Task<HttpResponseMessage> PostWebhookAsync(HttpClient http, string customer, string json, string source = TestSource, string? key = null, string contentType = "application/json")
     {
+        ArgumentNullException.ThrowIfNull(http);
         var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/{customer}/{source}")
         {
             Content = new StringContent(json, Encoding.UTF8, contentType),
@@ -125,7 +130,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             request.Headers.Add("Idempotency-Key", key);
         }
 
-        return Http.SendAsync(request);
+        return http.SendAsync(request);
     }
 
     private static string FreePort()

@@ -23,8 +23,7 @@ public sealed class TestGateway : IAsyncDisposable
     public Task<string> NewCustomerAsync() => GatewayFixture.NewCustomerAsync(Http);
 
     /// <summary>POSTs a JSON webhook to the customer's unsigned source.</summary>
-    public Task<HttpResponseMessage> PostWebhookAsync(string customer, string json) =>
-        Http.PostAsync($"/v1/webhooks/{customer}/{GatewayFixture.TestSource}", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+    public Task<HttpResponseMessage> PostWebhookAsync(string customer, string json) => GatewayFixture.PostWebhookAsync(Http, customer, json);
 
     public static async Task<TestGateway> StartAsync(Dictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null) =>
         new(await GatewayFixture.StartGatewayAsync(settings, configure));
