@@ -24,6 +24,9 @@ public sealed class Listener(string customer, Uri[] gateways, int preferred)
 
     public bool Subscribed { get; private set; }
 
+    /// <summary>Why each connection ended: a close status and reason, or the exception that dropped it.</summary>
+    public List<string> Ends { get; } = [];
+
     /// <summary>When each subscription (the first, and every resume after a reconnect) was confirmed.</summary>
     public List<long> SubscribedAt { get; } = [];
 
@@ -48,6 +51,7 @@ public sealed class Listener(string customer, Uri[] gateways, int preferred)
             catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException)
             {
                 // Dropped or refused: reconnect below.
+                Ends.Add(ex.GetType().Name + ": " + ex.Message);
             }
             catch (OperationCanceledException)
             {
@@ -72,6 +76,7 @@ public sealed class Listener(string customer, Uri[] gateways, int preferred)
                 result = await socket.ReceiveAsync(buffer, stop);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
+                    Ends.Add($"close {(int?)socket.CloseStatus} {socket.CloseStatusDescription}");
                     if (socket.CloseStatus == (WebSocketCloseStatus)4101)
                     {
                         Gaps++;

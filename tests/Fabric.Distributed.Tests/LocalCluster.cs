@@ -135,10 +135,10 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>The tests run against the build they were built with (Debug under a plain <c>dotnet test</c>).</summary>
-    private static string BuildConfiguration() =>
+    internal static string BuildConfiguration() =>
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
 
-    private static string FindRoot()
+    internal static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -111,20 +111,35 @@ internal sealed partial class CustomerFeed
         // A resume answers with "subscribed" on its first page; a catch-up has nothing to announce and treats an
         // incomplete first page like any later one.
         var first = announce;
+        // The page in hand and how far into it the socket has been offered: a page is read once, however many waits for
+        // room it takes to queue it (a small queue, or large events, would otherwise re-read most of it each time).
+        EventPage? page = null;
+        byte[]?[] frames = [];
+        var index = 0;
         while (!session.IsClosing)
         {
             // Room for half a queue, and for the frame that did not fit last time: a large event waits for its room
-            // instead of making this loop re-read its page over and over.
+            // instead of making this loop spin on it.
             await session.WaitForSendRoomAsync(next);
-            var page = await _grain.GetSince(cursor, PageSize);
+            next = 0;
+            var fresh = page is null || index >= page.Events.Count;
+            if (fresh)
+            {
+                page = await _grain.GetSince(cursor, PageSize);
+                index = 0;
+                // Outside the lock: live delivery to the customer's other sockets does not wait on a replay. Sockets
+                // replaying the same events share their frames.
+                frames = [.. page.Events.Select(e => session.Topics.Matches(e.Type) ? Frames.Get(e) : null)];
+            }
 
-            // Outside the lock: live delivery to the customer's other sockets does not wait on a replay. Sockets replaying
-            // the same events share their frames.
-            var frames = page.Events.Select(e => session.Topics.Matches(e.Type) ? Frames.Get(e) : null).ToArray();
             lock (_lock)
             {
-                AcceptEpochLocked(page.Epoch, authoritative: false);
-                if (page.Epoch.Id != epoch.Id || _epoch!.Id != epoch.Id)
+                if (fresh)
+                {
+                    AcceptEpochLocked(page!.Epoch, authoritative: false);
+                }
+
+                if (page!.Epoch.Id != epoch.Id || _epoch!.Id != epoch.Id)
                 {
                     // The log forked while this socket was being positioned (the page says so, or the feed learnt it from
                     // a push): its cursor may name another event now.
@@ -140,40 +155,37 @@ internal sealed partial class CustomerFeed
                     session.Send(new SubscribedFrame(topics, recovered, cursor, epoch.Id), ApiJsonContext.Default.SubscribedFrame, positional: true);
                     first = false;
                 }
-                else if (!page.Complete && cursor < page.FirstRetainedSeq - 1)
+                else if (fresh && !page.Complete && cursor < page.FirstRetainedSeq - 1)
                 {
                     // Retention overtook this replay between two pages (or a lagging socket's position).
                     session.RequestClose(CloseCodes.Resync, "history trimmed during replay");
                     return;
                 }
 
-                var whole = true;
-                for (var i = 0; i < frames.Length; i++)
+                for (; index < frames.Length; index++)
                 {
-                    if (page.Events[i].Seq <= cursor)
+                    if (page.Events[index].Seq <= cursor)
                     {
                         continue;
                     }
 
-                    // Half the queue in use: stop here and wait for room before reading on from this cursor.
+                    // Half the queue in use: stop here and wait for room before going on from this event.
                     if (session.QueuedBytes > _options.SendQueueMaxBytes / 2)
                     {
-                        whole = false;
                         break;
                     }
 
-                    if (frames[i] is { } frame && !session.TryEnqueueEvent(frame, page.Events[i].Seq))
+                    if (frames[index] is { } frame && !session.TryEnqueueEvent(frame, page.Events[index].Seq))
                     {
                         next = frame.Length;
-                        whole = false;
                         break;
                     }
 
-                    cursor = page.Events[i].Seq;
+                    cursor = page.Events[index].Seq;
                 }
 
                 // An empty page means the grain has nothing after the cursor: the socket is as far as it can get.
-                if (whole && (cursor >= _released || page.Events.Count == 0))
+                if (index >= frames.Length && (cursor >= _released || page.Events.Count == 0))
                 {
                     session.Cursor = cursor;
                     session.Live = true;

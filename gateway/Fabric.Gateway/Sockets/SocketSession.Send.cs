@@ -98,6 +98,7 @@ internal sealed partial class SocketSession
                     Interlocked.Add(ref _queuedBytes, -o.Frame.Length);
                     sent = 0;
                     Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
+                    SignalRoom();
                 }
             }
         }
@@ -113,6 +114,7 @@ internal sealed partial class SocketSession
         {
             Interlocked.Add(ref _queuedBytes, -sent);
             Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
+            SignalRoom();
         }
     }
 }

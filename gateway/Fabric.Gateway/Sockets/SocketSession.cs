@@ -26,6 +26,9 @@ internal sealed partial class SocketSession : IDisposable
     private long _lastProgress = Environment.TickCount64;
     private CloseRequest? _close;
 
+    // A replay or catch-up waiting for room in the queue (at most one per socket: the feed positions it once at a time).
+    private TaskCompletionSource? _roomWaiter;
+
     private readonly CoalescingStream? _coalescer;
 
     // coalescer: the stream under the socket, when it can gather a batch's writes into one (null: one write per frame).
@@ -176,8 +179,7 @@ internal sealed partial class SocketSession : IDisposable
     /// </summary>
     public async Task WaitForSendRoomAsync(int next = 0)
     {
-        while (!IsClosing && Interlocked.Read(ref _queuedBytes) is var queued && queued > 0
-            && (queued > _options.SendQueueMaxBytes / 2 || queued + next > _options.SendQueueMaxBytes))
+        while (!IsClosing && !HasRoom(next))
         {
             if (Stalled)
             {
@@ -185,8 +187,45 @@ internal sealed partial class SocketSession : IDisposable
                 return;
             }
 
-            await Task.Delay(10);
+            Task room;
+            lock (_queue)
+            {
+                if (HasRoom(next))
+                {
+                    continue;
+                }
+
+                _roomWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                room = _roomWaiter.Task;
+            }
+
+            // Woken by the send loop as soon as it sends something; the timeout only serves the stall check.
+            await room.WaitAsync(RoomCheckInterval).ContinueWith(static _ => { }, TaskScheduler.Default);
         }
+    }
+
+    private static readonly TimeSpan RoomCheckInterval = TimeSpan.FromMilliseconds(250);
+
+    private bool HasRoom(int next) =>
+        Interlocked.Read(ref _queuedBytes) is var queued
+        && (queued == 0 || (queued <= _options.SendQueueMaxBytes / 2 && queued + next <= _options.SendQueueMaxBytes));
+
+    /// <summary>Wakes a replay waiting for room: the send loop took something, or the socket is closing.</summary>
+    private void SignalRoom()
+    {
+        if (Volatile.Read(ref _roomWaiter) is null)
+        {
+            return;
+        }
+
+        TaskCompletionSource? waiter;
+        lock (_queue)
+        {
+            waiter = _roomWaiter;
+            _roomWaiter = null;
+        }
+
+        waiter?.TrySetResult();
     }
 
     public void Send<T>(T frame, JsonTypeInfo<T> typeInfo, bool positional = false) => Enqueue(JsonSerializer.SerializeToUtf8Bytes(frame, typeInfo), positional);
@@ -208,6 +247,7 @@ internal sealed partial class SocketSession : IDisposable
         }
 
         _doorbell.Writer.TryComplete();
+        SignalRoom();
         try
         {
             _receiveAbort.CancelAfter(_options.CloseTimeout);
