@@ -6,15 +6,15 @@ namespace Fabric.Grains.Customers;
 internal sealed partial class CustomerGrain
 {
     private readonly List<EventEnvelope> _pending = [];
-    private IGrainTimer? _pushTimer;
     private bool _flushScheduled;
     private readonly List<EventEnvelope> _streamBacklog = [];
     private IAsyncStream<EventEnvelope>? _stream;
     private bool _publishing;
 
     /// <summary>
-    /// Queues an accepted event for pushing. The flush runs as a timer tick, which Orleans queues behind the requests
-    /// already waiting for this activation: under load many appends share one push, when idle the push follows at once.
+    /// Queues an accepted event for pushing. The flush is one turn of this activation, queued behind the requests
+    /// already waiting for it: under load many appends share one push, when idle the push follows at once. (A grain
+    /// timer did this before, at the cost of a thread-pool hop and the process-wide timer lock per push.)
     /// </summary>
     private void EnqueuePush(EventEnvelope envelope)
     {
@@ -22,11 +22,18 @@ internal sealed partial class CustomerGrain
         if (!_flushScheduled)
         {
             _flushScheduled = true;
-            _pushTimer?.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            _ = FlushSoonAsync();
         }
     }
 
-    private async Task FlushAsync(CancellationToken cancellationToken)
+    private async Task FlushSoonAsync()
+    {
+        // Yields to the activation's scheduler: the flush runs after the turns already queued there.
+        await Task.Yield();
+        Flush();
+    }
+
+    private void Flush()
     {
         _flushScheduled = false;
         if (_pending.Count == 0)
@@ -39,8 +46,9 @@ internal sealed partial class CustomerGrain
         foreach (var chunk in Chunks(events, _options.PushBatchMax, _options.PushBatchMaxBytes))
         {
             var batch = new EventBatch(Customer, chunk, _epoch);
-            // One-way: a dead gateway costs nothing here; it drops out when it stops renewing (ObserverExpiry).
-            await _gateways.Notify(o => o.OnEvents(batch));
+            // One-way: the call returns at once, a dead gateway costs nothing here; it drops out when it stops renewing
+            // (ObserverExpiry).
+            _ = _gateways.Notify(o => o.OnEvents(batch));
             GrainsTelemetry.Pushes.Add(1);
         }
 

@@ -77,8 +77,6 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
         // above its last seq was handed out under another.
         _epoch = _head.Epoch ?? LogEpoch.New(_head.LastSeq);
         _lastTrim = _time.GetUtcNow();
-        // Interleaving: a push need not wait behind an append that is awaiting its log write.
-        _pushTimer = this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = true });
         Log.Activated(_logger, Customer, _head.LastSeq);
     }
 
