@@ -207,6 +207,16 @@ internal sealed partial class CustomerFeed
             ReleasedLocked(e);
             DispatchLocked(e);
         }
+
+        // Each socket's send loop wakes once per release, to everything it got: a push of many events leaves as one
+        // coalesced write per socket instead of a wake (and a write) at the first frame and more for the rest.
+        foreach (var session in _unrung)
+        {
+            session.RingDeferred = false;
+            session.Ring();
+        }
+
+        _unrung.Clear();
     }
 
     private void ReleasedLocked(EventEnvelope e)
@@ -215,6 +225,10 @@ internal sealed partial class CustomerFeed
         _releasedId = e.Id;
         _releasedIds.Add(e.Seq, e.Id);
     }
+
+    // Sockets DispatchLocked queued frames for without waking their send loops; ReleaseLocked rings them. Every dispatch
+    // is followed by a release (TakePageLocked ends with one), so none is left unrung.
+    private readonly List<SocketSession> _unrung = [];
 
     /// <summary>Hands one event to every live socket past it; the frame is serialized once for all of them.</summary>
     private void DispatchLocked(EventEnvelope e)
@@ -234,10 +248,16 @@ internal sealed partial class CustomerFeed
             {
                 // Shared with replays through the cache while any runs; otherwise serialized once here.
                 frame ??= _replays > 0 ? Frames.Get(e) : EventJson.Frame(e);
-                if (!session.TryEnqueueEvent(frame, e.Seq))
+                if (!session.TryEnqueueEvent(frame, e.Seq, ring: false))
                 {
                     StartCatchUpLocked(session, e.Seq);
                     continue;
+                }
+
+                if (!session.RingDeferred)
+                {
+                    session.RingDeferred = true;
+                    _unrung.Add(session);
                 }
 
                 delivered++;

@@ -84,7 +84,11 @@ internal sealed partial class SocketSession : IDisposable
     /// Queues an event frame, unless that would overflow the send queue (behind other frames: one event larger than the
     /// whole queue must still be deliverable); false then, and nothing is queued.
     /// </summary>
-    public bool TryEnqueueEvent(ReadOnlyMemory<byte> frame, long seq)
+    /// <param name="frame">The serialized event frame.</param>
+    /// <param name="seq">The event's seq.</param>
+    /// <param name="ring">False when the caller queues more and calls <see cref="Ring"/> once done: the send loop then
+    /// wakes to the whole lot and sends it as one batch instead of waking at the first frame.</param>
+    public bool TryEnqueueEvent(ReadOnlyMemory<byte> frame, long seq, bool ring = true)
     {
         var queued = Interlocked.Read(ref _queuedBytes);
         if (queued > 0 && queued + frame.Length > _options.SendQueueMaxBytes)
@@ -92,9 +96,15 @@ internal sealed partial class SocketSession : IDisposable
             return false;
         }
 
-        Add(new Outgoing(frame, seq));
+        Add(new Outgoing(frame, seq), ring);
         return true;
     }
+
+    /// <summary>Wakes the send loop for frames queued without ringing.</summary>
+    public void Ring() => _doorbell.Writer.TryWrite(true);
+
+    /// <summary>Owned by the feed, under its lock: frames were queued for this socket and it has not been rung yet.</summary>
+    public bool RingDeferred { get; set; }
 
     /// <summary>
     /// Drops the queued event frames behind the last positional reply (replies stay, in order) and returns the seq of the
@@ -129,7 +139,7 @@ internal sealed partial class SocketSession : IDisposable
         }
     }
 
-    private void Add(Outgoing outgoing)
+    private void Add(Outgoing outgoing, bool ring = true)
     {
         if (IsClosing)
         {
@@ -146,7 +156,10 @@ internal sealed partial class SocketSession : IDisposable
             }
         }
 
-        _doorbell.Writer.TryWrite(true);
+        if (ring)
+        {
+            _doorbell.Writer.TryWrite(true);
+        }
     }
 
     /// <summary>
