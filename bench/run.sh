@@ -6,16 +6,18 @@
 #   bench/run.sh --runs 5        more runs
 #   bench/run.sh --quick         tiny sizes, 1 run, into a temp dir: proves the harness works (CI); asserts no speed
 #   bench/run.sh --only fanout   one scenario (ingest, e2e, fanout, idle); e2e needs a rate: --rate N or a prior ingest
+#   bench/run.sh --tag after-x   results named <date>-after-x, so a second run the same day keeps the first one's files
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-quick=0; runs=3; only=""; rate=""
+quick=0; runs=3; only=""; rate=""; tag=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; runs=1 ;;
     --runs) runs=$2; shift ;;
     --only) only=$2; shift ;;
     --rate) rate=$2; shift ;;
+    --tag) tag=$2; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -24,19 +26,20 @@ done
 date=$(date -u +%Y-%m-%d)
 if [ "$quick" = 1 ]; then out=$(mktemp -d); else out=bench/results; mkdir -p "$out"; fi
 # A single scenario gets its own file, so it never overwrites a full run's results.
-name=$date${only:+-$only}
+name=$date${tag:+-$tag}${only:+-$only}
 results="$out/$name.jsonl"
 : >"$results"
 logs=$(mktemp -d)
 
-# Sizes. Full: the ARCHITECTURE.md targets (10,000 sockets fan-out; 15,000 idle sockets, the most one process may
-# hold under this machine's 20,000 open-file limit). Quick: just enough to run every code path.
+# Sizes. Full: the ARCHITECTURE.md targets (10,000 sockets fan-out; 15,000 idle sockets for the per-socket figure, and
+# the memory curve on to 19,000, about the most one process may hold under this machine's 20,000 open-file limit).
+# Quick: just enough to run every code path.
 if [ "$quick" = 1 ]; then
   ingest_args="--seconds 1 --warmup 1 --concurrency 8"; e2e_args="--seconds 1 --warmup 1"; default_rate=200
-  fanout_sizes="50:20"; idle_sockets=200; settle=1
+  fanout_sizes="50:20"; idle_sockets=200; idle_max=300; idle_step=100; settle=1
 else
   ingest_args="--seconds 8 --warmup 15 --concurrency 128"; e2e_args="--seconds 10 --warmup 10"; default_rate=""
-  fanout_sizes="1000:300 10000:60"; idle_sockets=15000; settle=5
+  fanout_sizes="1000:300 10000:60"; idle_sockets=15000; idle_max=19000; idle_step=2500; settle=5
 fi
 
 # One process may hold up to the hard limit of open files; the client and each server need thousands.
@@ -150,13 +153,13 @@ for run in $(seq 1 "$runs"); do
     if want idle; then
       start "$server"
       $client idle --kind "${kind[$server]}" --base "${base[$server]}" --pid "$server_pid" --sockets "$idle_sockets" \
-        --settle "$settle" --label "$server" --run "$run" >>"$results"
+        --max "$idle_max" --step "$idle_step" --settle "$settle" --label "$server" --run "$run" >>"$results"
       echo "  $(tail -1 "$results")" >&2
       stop
     fi
   done
 done
 
-notes=bench/results/notes-$date.md
+notes=bench/results/notes-$date${tag:+-$tag}.md
 $client report --in "$results" --out "$out" --date "$name" --notes "$([ -z "$only" ] && echo "$notes")"
 echo "results: $out/$name.md" >&2

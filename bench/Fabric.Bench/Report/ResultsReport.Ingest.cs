@@ -21,6 +21,8 @@ internal static partial class ResultsReport
             if (Ratio(ingest, FabricDistributed, Baseline) is { } durable)
             {
                 targets.Add(Target("Ingest acknowledged durably ≥ 0.5× bare Kestrel POST — distributed (Redis AOF, 2 silos, 2 gateways, same machine)", durable >= 0.5, $"{durable:F2}×"));
+                var vsEmbedded = Ratio(ingest, FabricDistributed, Fabric);
+                targets.Add(Target("Durable ingest (distributed, Redis AOF) ≥ 0.5× embedded", vsEmbedded is >= 0.5, $"{vsEmbedded:F2}×"));
             }
 
             if (Ratio(ingest, FabricSigned, BaselineSigned) is { } signed)

@@ -70,6 +70,14 @@ internal static partial class ResultsReport
             {
                 targets.Add(Target("End-to-end p50 ≤ 2 ms", f[0] <= 2, $"{f[0]:F2} ms"));
                 targets.Add(Target("End-to-end p99 ≤ 15 ms", f[1] <= 15, $"{f[1]:F2} ms"));
+                var fabricRuns = lines.Where(l => Str(l, "scenario") == "e2e" && Str(l, "server") == Fabric).ToList();
+                var whole = fabricRuns.Count(l => l.TryGetValue("complete", out var c) && c.ValueKind == JsonValueKind.True
+                    && !(l.TryGetValue("closes", out var closes) && closes.ValueKind == JsonValueKind.Object && closes.EnumerateObject().Any()));
+                targets.Add(Target("End-to-end: every event delivered, no socket closed", whole == fabricRuns.Count, $"{whole} of {fabricRuns.Count} runs"));
+                if (e2e.GetValueOrDefault("signalr") is { } signalr)
+                {
+                    targets.Add(Target("End-to-end p99 within 2× SignalR's", f[1] <= 2 * signalr[1], $"{f[1] / signalr[1]:F2}× ({signalr[1]:F2} ms)"));
+                }
             }
 
             plots.Add(LatencyCdf(lines, outDir, date));
@@ -88,6 +96,13 @@ internal static partial class ResultsReport
                 w($"### {sockets:N0} sockets");
                 w("");
                 Table(w, rows, ["deliveries/s", "p50 ms", "p99 ms"], higherIsBetter: true);
+                if (Ratio(rows, Fabric, "signalr") is { } ratio && sockets is 1_000 or 10_000)
+                {
+                    // Issue 10's targets: 1.5× SignalR at 1,000 sockets, 2× at 10,000.
+                    var goal = sockets == 1_000 ? 1.5 : 2.0;
+                    targets.Add(Target($"Fan-out to {sockets:N0} sockets ≥ {goal}× SignalR", ratio >= goal, $"{ratio:F2}×"));
+                }
+
                 if (sockets == fanout[^1])
                 {
                     var vsSignalR = Ratio(rows, Fabric, "signalr");
@@ -120,10 +135,29 @@ internal static partial class ResultsReport
             var f = idle.GetValueOrDefault(Fabric);
             if (f is not null)
             {
+                targets.Add(Target("Idle socket < 10 KB", f[0] < 10_000, $"{f[0] / 1000:F1} KB"));
                 targets.Add(Target("Idle socket < 6 KB", f[0] < 6000, $"{f[0] / 1000:F1} KB at {f[2]:N0} sockets → {f[0] * 100_000 / 1e9:F2} GB per 100,000"));
             }
 
             plots.Add(IdlePlot(idle, outDir, date));
+            if (ScaleCurves(lines) is { Count: > 0 } curves)
+            {
+                w("### Memory as sockets are added, up to this machine's open-file limit");
+                w("");
+                w("Server RSS (MB) after each step of idle sockets (the run with the median bytes/socket), up to the most one process " +
+                  "can hold here (20,000 open files per process: client and server each hold one per socket).");
+                w("");
+                var steps = curves.Values.SelectMany(c => c.Select(p => p.Sockets)).Distinct().Order().ToArray();
+                w("| server | " + string.Join(" | ", steps.Select(x => x.ToString("N0", CultureInfo.InvariantCulture))) + " |");
+                w("|---|" + string.Concat(steps.Select(_ => "---|")));
+                foreach (var (server, curve) in curves)
+                {
+                    w($"| {server} | " + string.Join(" | ", steps.Select(x => curve.FirstOrDefault(p => p.Sockets == x) is { Rss: > 0 } p ? Format(p.Rss) : "—")) + " |");
+                }
+
+                w("");
+                plots.Add(ScalePlot(curves, outDir, date));
+            }
         }
 
         w("## Targets (ARCHITECTURE.md)");
@@ -268,6 +302,38 @@ internal static partial class ResultsReport
         plot.Title("Server memory per idle socket");
         plot.YLabel("KB per socket");
         return Save(plot, outDir, $"{date}-idle.png");
+    }
+
+    /// <summary>Each server's memory curve (sockets, RSS MB) from its idle run with the median bytes per socket.</summary>
+    private static Dictionary<string, List<(double Sockets, double Rss)>> ScaleCurves(List<Dictionary<string, JsonElement>> lines)
+    {
+        var curves = new Dictionary<string, List<(double, double)>>();
+        foreach (var server in Servers)
+        {
+            var runs = lines.Where(l => Str(l, "scenario") == "idle" && Str(l, "server") == server && l.ContainsKey("curve"))
+                .OrderBy(l => Num(l, "bytes_per_socket")).ToList();
+            if (runs.Count > 0)
+            {
+                curves[server] = [.. runs[runs.Count / 2]["curve"].EnumerateArray().Select(p => (p[0].GetDouble(), p[1].GetDouble()))];
+            }
+        }
+
+        return curves;
+    }
+
+    private static string ScalePlot(Dictionary<string, List<(double Sockets, double Rss)>> curves, string outDir, string date)
+    {
+        var plot = new ScottPlot.Plot();
+        foreach (var (server, curve) in curves)
+        {
+            plot.Add.Scatter(curve.Select(p => p.Sockets).ToArray(), curve.Select(p => p.Rss).ToArray()).LegendText = server;
+        }
+
+        plot.Title("Server memory vs idle sockets");
+        plot.XLabel("idle sockets");
+        plot.YLabel("RSS (MB)");
+        plot.ShowLegend();
+        return Save(plot, outDir, $"{date}-scale.png");
     }
 
     private static string Save(ScottPlot.Plot plot, string outDir, string name)

@@ -91,8 +91,12 @@ internal static class Scenarios
     public static async Task<Dictionary<string, object>> IdleAsync(Target target, Args args)
     {
         var n = args.Int("sockets", 10_000);
+        // The memory curve: sockets opened in steps up to --max (default: just --sockets), RSS read after each.
+        var max = Math.Max(n, args.Int("max", n));
+        var step = Math.Max(1, args.Int("step", max));
         var pid = args.Int("pid", 0);
         var settle = args.Seconds("settle", 5);
+        var stepSettle = TimeSpan.FromTicks(Math.Min(settle.Ticks, TimeSpan.FromSeconds(2).Ticks));
 
         // Warm the accept and handshake paths (JIT, pools) so that their one-off cost is not charged to the sockets.
         await using (await SocketFleet.OpenAsync(target, 200, 32, 1, 1024, CancellationToken.None))
@@ -101,11 +105,42 @@ internal static class Scenarios
 
         await Task.Delay(settle);
         var before = Rss(pid);
-        var clock = Stopwatch.StartNew();
-        await using var fleet = await SocketFleet.OpenAsync(target, n, 64, args.Int("sources", 8), 1024, CancellationToken.None);
-        var openSeconds = clock.Elapsed.TotalSeconds;
-        await Task.Delay(settle);
-        var after = Rss(pid);
+        var fleets = new List<SocketFleet>();
+        var curve = new List<double[]>();
+        long after = 0;
+        double openSeconds = 0;
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            for (var open = 0; open < max;)
+            {
+                // Every step stops at --sockets too: the per-socket figure is read there, after the full settle.
+                var next = Math.Min(max, open + step);
+                next = open < n && next > n ? n : next;
+                fleets.Add(await SocketFleet.OpenAsync(target, next - open, 64, args.Int("sources", 8), 1024, CancellationToken.None));
+                open = next;
+                if (open == n)
+                {
+                    openSeconds = clock.Elapsed.TotalSeconds;
+                }
+
+                await Task.Delay(open == n ? settle : stepSettle);
+                var rss = Rss(pid);
+                curve.Add([open, Math.Round(rss / 1048576.0, 1)]);
+                if (open == n)
+                {
+                    after = rss;
+                }
+            }
+        }
+        finally
+        {
+            foreach (var fleet in fleets)
+            {
+                await fleet.DisposeAsync();
+            }
+        }
+
         return new()
         {
             ["sockets"] = n,
@@ -113,6 +148,7 @@ internal static class Scenarios
             ["rss_before_mb"] = Math.Round(before / 1048576.0, 1),
             ["rss_after_mb"] = Math.Round(after / 1048576.0, 1),
             ["bytes_per_socket"] = Math.Round((after - before) / (double)n),
+            ["curve"] = curve,
         };
     }
 
