@@ -1,5 +1,6 @@
 using Fabric.Grains.Customers;
 using Fabric.Grains.Hosting;
+using Fabric.Grains.Log;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
@@ -16,6 +17,12 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public ManualClock Clock { get; } = new(DateTimeOffset.UtcNow);
 
+    /// <summary>
+    /// One log for both silos, as Redis is in distributed mode: a grain reactivated on the other silo continues from it.
+    /// (Each silo with its own in-memory log made every reactivation test pass or fail by where the grain landed.)
+    /// </summary>
+    public InMemoryEventLog Log { get; } = new();
+
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public IClusterClient Client => Cluster.Client;
@@ -31,7 +38,11 @@ public sealed class ClusterFixture : IAsyncLifetime
         }).Build();
 
         var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((_, silo) => silo.AddFabricInMemoryState().AddFabricGrains(configuration));
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton<IEventLog>(Log);
+            silo.AddFabricInMemoryState().AddFabricGrains(configuration);
+        });
         builder.ConfigureHost(host => host.Services.AddKeyedSingleton<TimeProvider>(FabricTime.Key, Clock));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
