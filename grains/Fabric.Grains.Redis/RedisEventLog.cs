@@ -16,7 +16,9 @@ namespace Fabric.Grains.Redis;
 /// Appends are one Lua script per batch: atomic, and fenced — the script refuses a batch whose first seq does not
 /// follow the stored one, or whose epoch is not the stored one, so a stale duplicate activation cannot overwrite or
 /// fork the log. A batch that starts beyond the stored seq means the log lost seqs it had handed out (a crash under
-/// <c>appendfsync everysec</c>, a failover to an async replica): the script forks the log to a new epoch and refuses.
+/// <c>appendfsync everysec</c>, a failover to an async replica): the script forks the log to a new epoch and refuses —
+/// unless the write was pipelined behind one still in flight, whose failure leaves the same gap: that one is refused
+/// without a fork (the grain fails both and a new activation, writing alone, tells the two cases apart).
 /// Retention reads only the index, never a payload, and never runs on the read path.
 /// Nothing is written for a customer until its first append.
 /// </remarks>
@@ -38,7 +40,7 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
     public async ValueTask<LogHead> ReadHeadAsync(string customer, CancellationToken cancellationToken = default) =>
         ToHead(await Guard(Db.ScriptEvaluateAsync(RedisLogScripts.HeadScript, Keys(customer))));
 
-    public async ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken = default)
+    public async ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, bool follows = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(epoch);
         ArgumentNullException.ThrowIfNull(events);
@@ -48,7 +50,8 @@ public sealed class RedisEventLog(IConnectionMultiplexer redis, Serializer<Event
         }
 
         var args = new RedisValue[3 + events.Count * 4];
-        args[0] = events[0].Seq;
+        // "+" after the first seq marks a pipelined write: a gap before it is its predecessor's failure, not lost data.
+        args[0] = follows ? $"{events[0].Seq}+" : events[0].Seq;
         args[1] = Format(epoch);
         long bytes = 0;
         for (var i = 0; i < events.Count; i++)

@@ -24,8 +24,8 @@ internal static class RedisLogScripts
         end
         """;
 
-    // ARGV[1] = first seq, ARGV[2] = epoch ("id base previous floor generation"), ARGV[3] = the batch's bytes,
-    // then per event: time (Unix ms), serialized envelope, key field or '', key value or ''.
+    // ARGV[1] = first seq (with a trailing "+" when pipelined behind a write still in flight), ARGV[2] = epoch
+    // ("id base previous floor generation"), ARGV[3] = the batch's bytes, then per event: time (Unix ms), serialized envelope, key field or '', key value or ''.
     internal const string AppendScript = LastSeqFunction + "\n" + """
         local function fork(last)
           -- "id base previous floor generation": forks at 'last' from the stored epoch, keeping the lowest floor.
@@ -59,7 +59,12 @@ internal static class RedisLogScripts
           return redis.error_reply('FABRIC_EPOCH the log is in epoch ' .. stored)
         end
         local last = lastSeq()
-        local first = tonumber(ARGV[1])
+        local first = tonumber(string.match(ARGV[1], '^(%d+)'))
+        -- A pipelined write ('+') sent behind one still in flight: a gap is that write's failure, refused, not forked.
+        local follows = string.sub(ARGV[1], -1) == '+'
+        if first > last + 1 and follows then
+          return redis.error_reply('FABRIC_SEQ expected ' .. (last + 1) .. ' got ' .. first .. ' (the write before it did not land)')
+        end
         if first > last + 1 then return fork(last) end
         -- The index remembers a write beyond the log's end: that write was lost (the seq key went back with it).
         local top = redis.call('XREVRANGE', KEYS[8], '+', '-', 'COUNT', 1)

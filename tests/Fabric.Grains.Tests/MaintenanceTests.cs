@@ -143,8 +143,8 @@ public sealed class MaintenanceTests : IAsyncLifetime
 
         public ValueTask<LogHead> ReadHeadAsync(string customer, CancellationToken cancellationToken = default) => _inner.ReadHeadAsync(customer, cancellationToken);
 
-        public ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken = default) =>
-            _inner.AppendAsync(customer, epoch, events, cancellationToken);
+        public ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, bool follows = false, CancellationToken cancellationToken = default) =>
+            _inner.AppendAsync(customer, epoch, events, follows, cancellationToken);
 
         public ValueTask<LogEpoch> ForkAsync(string customer, LogEpoch current, LogEpoch replacement, CancellationToken cancellationToken = default) =>
             _inner.ForkAsync(customer, current, replacement, cancellationToken);

@@ -165,6 +165,26 @@ public sealed class RedisEventLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pipelined_writes_land_in_order_and_one_whose_predecessor_failed_is_refused_without_a_fork()
+    {
+        var customer = Events.NewCustomer();
+        // Sent back to back, the second before the first is answered: both land, in order.
+        var first = _log.AppendAsync(customer, Epoch, [Envelope(customer, 1), Envelope(customer, 2)]).AsTask();
+        var second = _log.AppendAsync(customer, Epoch, [Envelope(customer, 3)], follows: true).AsTask();
+        await Task.WhenAll(first, second);
+        Assert.Equal(new long[] { 1, 2, 3 }, (await _log.ReadAsync(customer, 0, 10, long.MaxValue)).Select(e => e.Seq));
+
+        // A pipelined write behind one that did not land (seqs 4..5 never written) leaves a gap: refused, and the log
+        // stays in its epoch — the same gap from a write that was not pipelined would mean lost data and fork it.
+        var refused = await Assert.ThrowsAsync<LogUnavailableException>(async () => await _log.AppendAsync(customer, Epoch, [Envelope(customer, 6)], follows: true));
+        Assert.Contains("FABRIC_SEQ", refused.Message, StringComparison.Ordinal);
+        var head = await _log.ReadHeadAsync(customer);
+        Assert.Equal((3L, Epoch), (head.LastSeq, head.Epoch));
+        await _log.AppendAsync(customer, Epoch, [Envelope(customer, 4)]);
+        Assert.Equal(4, (await _log.ReadHeadAsync(customer)).LastSeq);
+    }
+
+    [Fact]
     public async Task A_fresh_activation_from_a_head_that_lost_entries_is_refused_too()
     {
         // The seq key went back with the entries, but the stream and the index still remember writing beyond it.

@@ -5,7 +5,9 @@ namespace Fabric.Grains.Customers;
 /// <summary>
 /// Group commit. An append takes the next seq at once and joins the batch; one write loop at a time sends the batch to
 /// the log and, once it is kept, acknowledges every event in it, remembers their keys and queues their push. Appends
-/// that arrive while a write is in flight wait for the next one, so a slow round trip (Redis) is shared by all of them.
+/// that arrive while a write is in flight go out together in the next one — sent before the first is answered, up to
+/// <see cref="CustomerOptions.AppendPipelineDepth"/> writes in flight — so a slow round trip (Redis) is shared by all
+/// of them and does not leave the log idle while it lasts.
 /// </summary>
 internal sealed partial class CustomerGrain
 {
@@ -17,6 +19,11 @@ internal sealed partial class CustomerGrain
     private readonly Dictionary<(string Source, string Key), Task<AppendResult>> _inFlightKeys = [];
     private long _assignedSeq;
     private bool _writing;
+
+    // Writes sent and not yet answered, oldest first (at most AppendPipelineDepth), and whether a turn that sends the
+    // next one is already queued.
+    private readonly Queue<(List<(EventEnvelope Event, TaskCompletionSource<AppendResult> Done)> Take, Task Write)> _inFlight = new();
+    private bool _sendScheduled;
     private Exception? _broken;
     private DateTimeOffset _lastTrim;
 
@@ -42,10 +49,46 @@ internal sealed partial class CustomerGrain
 
     private void StartWriting()
     {
-        if (!_writing && _batch.Count > 0)
+        if (_batch.Count == 0 || _broken is not null)
+        {
+            return;
+        }
+
+        if (!_writing)
         {
             // Runs on this activation's scheduler and interleaves at its awaits (the grain is reentrant).
             _ = WriteLoopAsync();
+        }
+        else if (_inFlight.Count < _options.AppendPipelineDepth && !_sendScheduled)
+        {
+            _sendScheduled = true;
+            _ = SendSoonAsync();
+        }
+    }
+
+    /// <summary>
+    /// Sends the next write while another is in flight, one turn later: the appends already queued for this activation
+    /// join it, instead of the first of them going out alone.
+    /// </summary>
+    private async Task SendSoonAsync()
+    {
+        await Task.Yield();
+        _sendScheduled = false;
+        if (_writing && _broken is null)
+        {
+            SendWrites();
+        }
+    }
+
+    /// <summary>Sends what is waiting, as writes of at most a batch each, up to the pipeline's depth.</summary>
+    private void SendWrites()
+    {
+        while (_batch.Count > 0 && _inFlight.Count < _options.AppendPipelineDepth)
+        {
+            var take = TakeWrite();
+            // follows: the write before it is still in flight, so a gap before this one is that write's failure.
+            var write = _log.AppendAsync(Customer, _epoch, take.ConvertAll(t => t.Event), follows: _inFlight.Count > 0).AsTask();
+            _inFlight.Enqueue((take, write));
         }
     }
 
@@ -54,46 +97,63 @@ internal sealed partial class CustomerGrain
         _writing = true;
         try
         {
-            while (_batch.Count > 0 && _broken is null)
+            SendWrites();
+            while (_inFlight.Count > 0 && _broken is null)
             {
-                var take = TakeWrite();
-                var events = take.ConvertAll(t => t.Event);
+                // The log answers writes in the order they were sent; each is acknowledged in turn.
+                var (written, write) = _inFlight.Peek();
                 try
                 {
-                    await _log.AppendAsync(Customer, _epoch, events);
+                    await write;
                 }
                 catch (Exception ex)
                 {
-                    Fail(ex, take);
+                    // The writes behind it are refused by the log (a gap) or their outcome is as unknown as this one's.
+                    var failed = new List<(EventEnvelope Event, TaskCompletionSource<AppendResult> Done)>();
+                    foreach (var (take, sent) in _inFlight)
+                    {
+                        failed.AddRange(take);
+                        sent.Ignore();
+                    }
+
+                    _inFlight.Clear();
+                    Fail(ex, failed);
                     return;
                 }
 
-                _head = _head with { LastSeq = events[^1].Seq };
-                foreach (var (e, done) in take)
-                {
-                    _idempotency.Remember(e);
-                    if (e.IdempotencyKey is { } key)
-                    {
-                        _inFlightKeys.Remove((e.Source, key));
-                    }
-
-                    _recent.Add(e.Seq, e.Id);
-                    _bytesSinceTrim += EventSize.Of(e);
-                    EnqueuePush(e);
-                    done.SetResult(new AppendResult(e.Id, e.Seq, false));
-                }
-
-                GrainsTelemetry.Appended.Add(events.Count);
-                GrainsTelemetry.AppendBatch.Record(events.Count);
-
+                _inFlight.Dequeue();
+                Acknowledge(written);
                 // Nothing slow between two log writes: trimming and the reminder run beside the loop.
                 StartMaintenance();
+                SendWrites();
             }
         }
         finally
         {
             _writing = false;
         }
+    }
+
+    /// <summary>A write is kept: its events are acknowledged, remembered and queued for pushing.</summary>
+    private void Acknowledge(List<(EventEnvelope Event, TaskCompletionSource<AppendResult> Done)> written)
+    {
+        _head = _head with { LastSeq = written[^1].Event.Seq };
+        foreach (var (e, done) in written)
+        {
+            _idempotency.Remember(e);
+            if (e.IdempotencyKey is { } key)
+            {
+                _inFlightKeys.Remove((e.Source, key));
+            }
+
+            _recent.Add(e.Seq, e.Id);
+            _bytesSinceTrim += EventSize.Of(e);
+            EnqueuePush(e);
+            done.SetResult(new AppendResult(e.Id, e.Seq, false));
+        }
+
+        GrainsTelemetry.Appended.Add(written.Count);
+        GrainsTelemetry.AppendBatch.Record(written.Count);
     }
 
     /// <summary>

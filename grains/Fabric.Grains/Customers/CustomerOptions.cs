@@ -53,6 +53,14 @@ public sealed class CustomerOptions
     public int AppendBatchMax { get; set; } = 512;
 
     /// <summary>
+    /// Most log writes of one customer in flight at once (pipelined group commit: the next batch is sent while the one
+    /// before it is on its way; the log keeps them in order and refuses one whose predecessor did not land). 1 = one
+    /// write at a time. Default 2.
+    /// </summary>
+    [Range(1, 8)]
+    public int AppendPipelineDepth { get; set; } = 2;
+
+    /// <summary>
     /// Most bytes in one log write (past its first event; one <c>AppendBatch</c> call is never split). Default 4 MiB.
     /// </summary>
     [Range(1024, FabricMessaging.MaxPayloadBytes)]

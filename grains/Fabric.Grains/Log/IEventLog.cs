@@ -17,8 +17,10 @@ public interface IEventLog
     /// append); complete means kept. Throws <see cref="LogUnavailableException"/> when the log is not where the caller
     /// believes: another epoch is stored (a newer activation forked it), or the log is behind the first seq — it lost
     /// events that were handed out, and the log then forks to a new epoch itself, so the next activation sees it.
+    /// <paramref name="follows"/>: the caller sent this write while the one before it was still in flight (pipelined);
+    /// a gap before it then means that write did not land, and the log refuses this one without forking.
     /// </summary>
-    ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken = default);
+    ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, bool follows = false, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Replaces the epoch with <paramref name="replacement"/> if <paramref name="current"/> (or none) is stored; returns the

@@ -18,7 +18,8 @@ public sealed class InMemoryEventLog : IEventLog
     public ValueTask<LogHead> ReadHeadAsync(string customer, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(_logs.TryGetValue(customer, out var log) ? log.Head : LogHead.Empty);
 
-    public ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken = default)
+    // Never forks (nothing here is lost by a restart it survives), so a pipelined write needs no special case.
+    public ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, bool follows = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
         if (events.Count > 0)
