@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.WebSockets;
 
 namespace Fabric.Gateway.Sockets;
 
@@ -18,6 +19,72 @@ internal sealed class CoalescingStream(Stream inner) : Stream
     private byte[]? _buffer;
     private int _length;
     private bool _batching;
+    private long _lastRead = Environment.TickCount64;
+    private long _reads;
+    private bool _closeSent;
+
+    // An empty ping frame (FIN, opcode 9, unmasked as a server's frames are).
+    private static readonly byte[] Ping = [0x89, 0x00];
+
+    // Kept by the KeepAliveWheel, which alone touches them after Watch: the socket, when to look next, and when the
+    // unanswered ping went out (0: none).
+    internal WebSocket? Socket { get; set; }
+
+    internal long Due { get; set; }
+
+    internal long PingSentAt { get; set; }
+
+    internal long ReadsAtPing { get; set; }
+
+    internal HttpContext? Connection { get; set; }
+
+    /// <summary>How many reads the socket has asked for: one more after every frame it read, a pong included.</summary>
+    public long Reads => Interlocked.Read(ref _reads);
+
+    /// <summary>
+    /// When the socket last asked for bytes from the client: it does after each frame it read (a pong included), so
+    /// this is when the client was last heard from. Tracking the request, not the answer, keeps reads pass-through.
+    /// </summary>
+    public long LastRead => Interlocked.Read(ref _lastRead);
+
+    /// <summary>Set before the close frame is written: no ping may follow it.</summary>
+    public bool CloseSent => Volatile.Read(ref _closeSent);
+
+    public void MarkCloseSent() => Volatile.Write(ref _closeSent, true);
+
+    /// <summary>Writes a ping between two frames (joining a batch if one is open); nothing once the close went out.</summary>
+    public async Task WritePingAsync()
+    {
+        try
+        {
+            await _gate.WaitAsync();
+            try
+            {
+                if (CloseSent)
+                {
+                    return;
+                }
+
+                if (Volatile.Read(ref _batching))
+                {
+                    Gather(Ping);
+                }
+                else
+                {
+                    await inner.WriteAsync(Ping);
+                    await inner.FlushAsync();
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            // The connection is going away; the socket's own loops see it too.
+        }
+    }
 
     /// <summary>From now until <see cref="EndBatchAsync"/>, writes are gathered.</summary>
     public void BeginBatch() => Volatile.Write(ref _batching, true);
@@ -109,9 +176,14 @@ internal sealed class CoalescingStream(Stream inner) : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Exchange(ref _lastRead, Environment.TickCount64);
+        Interlocked.Increment(ref _reads);
+        return inner.ReadAsync(buffer, cancellationToken);
+    }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
 

@@ -16,6 +16,8 @@ internal static partial class SocketEndpoints
         builder.Services.AddOptions<SocketOptions>().BindConfiguration(SocketOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SocketOptions>, SocketOptionsValidator>();
         builder.Services.AddSingleton<FeedRegistry>();
+        builder.Services.AddSingleton<KeepAliveWheel>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<KeepAliveWheel>());
         builder.Services.AddHostedService<FeedRenewalService>();
         return builder;
     }
@@ -41,7 +43,7 @@ internal static partial class SocketEndpoints
         return app;
     }
 
-    private static async Task ConnectAsync(HttpContext context, FeedRegistry registry, CustomerDirectory directory, IOptions<SocketOptions> options, ILoggerFactory loggers)
+    private static async Task ConnectAsync(HttpContext context, FeedRegistry registry, CustomerDirectory directory, IOptions<SocketOptions> options, KeepAliveWheel keepAlives, ILoggerFactory loggers)
     {
         var customer = context.Request.Query["customer"].ToString();
         var requested = context.WebSockets.WebSocketRequestedProtocols;
@@ -65,7 +67,7 @@ internal static partial class SocketEndpoints
         }
 
         var protocol = requested.Count > 0 ? SubProtocol : null;
-        var (socket, coalescer) = await SocketUpgrade.AcceptAsync(context, protocol, options.Value);
+        var (socket, coalescer) = await SocketUpgrade.AcceptAsync(context, protocol, options.Value, keepAlives);
         using var disposeSocket = socket;
         using var session = new SocketSession(customer, socket, options.Value, loggers.CreateLogger<SocketSession>(), coalescer);
         var feed = registry.Attach(session);

@@ -7,7 +7,11 @@ public sealed class SocketOptions
 {
     public const string SectionName = "Fabric:Sockets";
 
-    /// <summary>How often the server pings an idle socket. Default 25 seconds (as Centrifugo and Socket.IO).</summary>
+    /// <summary>
+    /// How long a socket may be silent before the server pings it. Default 25 seconds (as Centrifugo and Socket.IO).
+    /// Kept by one wheel of one-second slots for the whole gateway (<c>KeepAliveWheel</c>), so pings leave up to a
+    /// second after they are due.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(25);
 

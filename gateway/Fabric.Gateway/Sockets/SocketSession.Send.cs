@@ -61,6 +61,8 @@ internal sealed partial class SocketSession
             if (_close is { } close && _socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 using var timeout = new CancellationTokenSource(_options.CloseTimeout);
+                // No keep-alive ping may follow the close frame.
+                _coalescer?.MarkCloseSent();
                 await _socket.CloseOutputAsync(close.Status, close.Reason, timeout.Token);
             }
         }

@@ -9,14 +9,14 @@ namespace Fabric.Gateway.Sockets;
 /// <summary>
 /// Accepts a WebSocket over an HTTP/1.1 upgrade itself, so the upgraded stream can sit under a
 /// <see cref="CoalescingStream"/>; the socket is still <c>ManagedWebSocket</c> (<see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/>),
-/// with the same keep-alives. Anything else (HTTP/2 WebSockets) goes through ASP.NET Core's own accept, uncoalesced.
+/// its keep-alives kept by the <see cref="KeepAliveWheel"/>. Anything else (HTTP/2 WebSockets) goes through ASP.NET Core's own accept, uncoalesced.
 /// </summary>
 internal static class SocketUpgrade
 {
     // RFC 6455 §1.3: the GUID appended to the client's key before hashing.
     private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    public static async Task<(WebSocket Socket, CoalescingStream? Coalescer)> AcceptAsync(HttpContext context, string? protocol, SocketOptions options)
+    public static async Task<(WebSocket Socket, CoalescingStream? Coalescer)> AcceptAsync(HttpContext context, string? protocol, SocketOptions options, KeepAliveWheel keepAlives)
     {
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
         var key = context.Request.Headers.SecWebSocketKey.ToString();
@@ -45,13 +45,14 @@ internal static class SocketUpgrade
         }
 
         var coalescer = new CoalescingStream(await upgrade.UpgradeAsync());
+        // No timer of its own: the gateway's one keep-alive wheel pings it through the coalescing stream.
         var socket = WebSocket.CreateFromStream(coalescer, new WebSocketCreationOptions
         {
             IsServer = true,
             SubProtocol = protocol,
-            KeepAliveInterval = options.KeepAliveInterval,
-            KeepAliveTimeout = options.KeepAliveTimeout,
+            KeepAliveInterval = TimeSpan.Zero,
         });
+        keepAlives.Watch(coalescer, socket, context);
         return (socket, coalescer);
     }
 }

@@ -28,6 +28,8 @@ internal static class GatewayTelemetry
     public static readonly Counter<long> SignatureFailures = Meter.CreateCounter<long>("fabric.gateway.signature_failures", description: "Webhooks whose signature check failed, by scheme and reason.");
     public static readonly Counter<long> Deliveries = Meter.CreateCounter<long>("fabric.gateway.deliveries", description: "Event frames queued to sockets.");
     public static readonly Counter<long> GapFills = Meter.CreateCounter<long>("fabric.gateway.gap_fills", description: "History reads made to fill a gap in pushes.");
+    public static readonly Counter<long> KeepAliveTimeouts = Meter.CreateCounter<long>("fabric.gateway.keepalive_timeouts", description: "Sockets aborted because the client answered no ping for the keep-alive timeout.");
+
     public static readonly Counter<long> SlowConsumers = Meter.CreateCounter<long>("fabric.gateway.slow_consumers", description: "Sockets closed because their client took nothing for the lag grace period.");
     public static readonly Counter<long> LagEpisodes = Meter.CreateCounter<long>("fabric.gateway.lag_episodes", description: "Times a socket's send queue overflowed and it went to catch up from the log instead of being closed.");
     public static readonly UpDownCounter<long> ActiveSockets = Meter.CreateUpDownCounter<long>("fabric.gateway.sockets", description: "Open sockets.");
