@@ -206,8 +206,8 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
         [LoggerMessage(8, LogLevel.Warning, "Customer {Customer}: the log is behind seq {Seq}, which a gateway had received; forked to a new epoch at {Base}")]
         public static partial void LogWentBack(ILogger logger, string customer, long seq, long @base);
 
-        [LoggerMessage(9, LogLevel.Warning, "Customer {Customer}: {Count} events were not published on the Orleans stream (backlog full)")]
-        public static partial void StreamOverflow(ILogger logger, string customer, int count);
+        [LoggerMessage(9, LogLevel.Warning, "Customer {Customer}: {Count} events were not published on the Orleans stream (backlog full; at most one such warning per 10 s)")]
+        public static partial void StreamOverflow(ILogger logger, string customer, long count);
 
         [LoggerMessage(3, LogLevel.Warning, "Trimming the log of customer {Customer} failed")]
         public static partial void TrimFailed(ILogger logger, Exception exception, string customer);
