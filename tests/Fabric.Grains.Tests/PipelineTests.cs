@@ -98,6 +98,31 @@ public sealed class PipelineTests : IAsyncLifetime
         Assert.Equal(new[] { "k0", "k1", "k2", "k3" }, kept.Select(e => e.IdempotencyKey));
     }
 
+    [Fact]
+    public async Task A_log_that_refuses_a_write_at_once_fails_the_appends_instead_of_leaving_them_waiting()
+    {
+        var customer = Events.NewCustomer();
+        var grain = _cluster.Client.GetGrain<ICustomerGrain>(customer);
+        _log.RefuseNextAtOnce();
+
+        // Refused synchronously, as the in-memory log refuses a stale epoch: the append fails (no hang) and a retry with
+        // the same key, on a fresh activation, is kept once.
+        await Assert.ThrowsAsync<LogUnavailableException>(() => grain.Append(Events.Make(key: "k")).WaitAsync(TimeSpan.FromSeconds(30)));
+        await Eventually.True(async () =>
+        {
+            try
+            {
+                await grain.Append(Events.Make(key: "k")).WaitAsync(TimeSpan.FromSeconds(30));
+                return true;
+            }
+            catch (LogUnavailableException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30));
+        Assert.Equal(new[] { "k" }, (await _log.ReadAsync(customer, 0, 10, long.MaxValue)).Select(e => e.IdempotencyKey));
+    }
+
     /// <summary>The real in-memory log, except that writes wait for a gate (in the order they were sent) and one can be failed.</summary>
     private sealed class GatedLog : IEventLog
     {
@@ -132,7 +157,22 @@ public sealed class PipelineTests : IAsyncLifetime
 
         public void FailNext() => Interlocked.Exchange(ref _failNext, 1);
 
-        public async ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, bool follows = false, CancellationToken cancellationToken = default)
+        public void RefuseNextAtOnce() => Interlocked.Exchange(ref _refuseNext, 1);
+
+        private int _refuseNext;
+
+        public ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, bool follows = false, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Exchange(ref _refuseNext, 0) == 1)
+            {
+                // Thrown by the call itself, before any task exists.
+                throw new LogUnavailableException("injected: refused at once");
+            }
+
+            return GatedAppendAsync(customer, epoch, events, follows, cancellationToken);
+        }
+
+        private async ValueTask GatedAppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, bool follows, CancellationToken cancellationToken)
         {
             var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Task previous, gate;

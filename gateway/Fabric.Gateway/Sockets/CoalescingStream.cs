@@ -52,6 +52,23 @@ internal sealed class CoalescingStream(Stream inner) : Stream
 
     public void MarkCloseSent() => Volatile.Write(ref _closeSent, true);
 
+    private int _handling;
+
+    /// <summary>
+    /// The socket's receive loop is busy with a frame (a subscribe positioning the socket) and issues no read meanwhile,
+    /// so a pong can wait unread: the keep-alive wheel does not count that as silence.
+    /// </summary>
+    public bool Handling => Volatile.Read(ref _handling) > 0;
+
+    public void BeginHandling() => Interlocked.Increment(ref _handling);
+
+    public void EndHandling()
+    {
+        Interlocked.Exchange(ref _lastRead, Environment.TickCount64);
+        Interlocked.Increment(ref _reads);
+        Interlocked.Decrement(ref _handling);
+    }
+
     /// <summary>Writes a ping between two frames (joining a batch if one is open); nothing once the close went out.</summary>
     public async Task WritePingAsync()
     {

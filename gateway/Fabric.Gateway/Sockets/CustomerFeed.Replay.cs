@@ -175,7 +175,11 @@ internal sealed partial class CustomerFeed
                         break;
                     }
 
-                    if (frames[index] is { } frame && !session.TryEnqueueEvent(frame, page.Events[index].Seq))
+                    // The topics as they are now: an unsubscribe or subscribe may have come while this page waited
+                    // for room (the page's frames were built for the topics of the time).
+                    var e = page.Events[index];
+                    var frame = !session.Topics.Matches(e.Type) ? null : frames[index] ?? Frames.Get(e);
+                    if (frame is not null && !session.TryEnqueueEvent(frame, e.Seq))
                     {
                         next = frame.Length;
                         break;

@@ -109,6 +109,14 @@ internal sealed class KeepAliveWheel : BackgroundService
             return;
         }
 
+        if (stream.Handling)
+        {
+            // Busy positioning the socket, not reading: not silent. Looked at again one interval on.
+            stream.PingSentAt = 0;
+            Schedule(stream, now + _intervalMs);
+            return;
+        }
+
         var lastRead = stream.LastRead;
         if (stream.PingSentAt != 0)
         {

@@ -114,6 +114,9 @@ internal sealed partial class SocketSession
                 {
                     try
                     {
+                        // A resume replays at the client's pace and holds this loop (no read, so a pong waits unread):
+                        // the keep-alive wheel leaves the socket alone meanwhile.
+                        _coalescer?.BeginHandling();
                         await feed.SubscribeAsync(this, frame.Topics!, frame.Since, frame.Epoch);
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
@@ -121,6 +124,10 @@ internal sealed partial class SocketSession
                         // Whatever failed, the socket cannot be positioned: say so with a close code, not a dropped connection.
                         Log.SubscribeFailed(_logger, ex, Id, Customer);
                         RequestClose(CloseCodes.Unavailable, "cluster unavailable");
+                    }
+                    finally
+                    {
+                        _coalescer?.EndHandling();
                     }
                 }
 

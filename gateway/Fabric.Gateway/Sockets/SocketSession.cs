@@ -226,11 +226,7 @@ internal sealed partial class SocketSession : IDisposable
     /// <summary>Wakes a replay waiting for room: the send loop took something, or the socket is closing.</summary>
     private void SignalRoom()
     {
-        if (Volatile.Read(ref _roomWaiter) is null)
-        {
-            return;
-        }
-
+        // Always under the lock: an unlocked look could miss a waiter registering just after the bytes went out.
         TaskCompletionSource? waiter;
         lock (_queue)
         {

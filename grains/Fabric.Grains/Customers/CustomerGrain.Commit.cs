@@ -87,7 +87,17 @@ internal sealed partial class CustomerGrain
         {
             var take = TakeWrite();
             // follows: the write before it is still in flight, so a gap before this one is that write's failure.
-            var write = _log.AppendAsync(Customer, _epoch, take.ConvertAll(t => t.Event), follows: _inFlight.Count > 0).AsTask();
+            Task write;
+            try
+            {
+                write = _log.AppendAsync(Customer, _epoch, take.ConvertAll(t => t.Event), follows: _inFlight.Count > 0).AsTask();
+            }
+            catch (Exception ex)
+            {
+                // A log that refuses at once (the in-memory one does) fails through the same path as one that refuses later.
+                write = Task.FromException(ex);
+            }
+
             _inFlight.Enqueue((take, write));
         }
     }
