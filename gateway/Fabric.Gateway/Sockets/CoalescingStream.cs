@@ -52,6 +52,16 @@ internal sealed class CoalescingStream(Stream inner) : Stream
 
     public void MarkCloseSent() => Volatile.Write(ref _closeSent, true);
 
+    /// <summary>
+    /// The request that carried the socket is over: the wheel lets go at its next look and never touches the request's
+    /// <see cref="HttpContext"/> again (Kestrel may reuse it).
+    /// </summary>
+    public void Detach()
+    {
+        MarkCloseSent();
+        Connection = null;
+    }
+
     private int _handling;
 
     /// <summary>

@@ -124,8 +124,9 @@ internal sealed class KeepAliveWheel : BackgroundService
             {
                 // Nothing at all from the client since the ping: not even the pong.
                 GatewayTelemetry.KeepAliveTimeouts.Add(1);
+                var connection = stream.Connection;
                 socket.Abort();
-                stream.Connection?.Abort();
+                connection?.Abort();
                 return;
             }
 

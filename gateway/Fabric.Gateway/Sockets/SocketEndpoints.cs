@@ -82,6 +82,7 @@ internal static partial class SocketEndpoints
         }
         finally
         {
+            coalescer?.Detach();
             registry.Detach(session, feed);
             GatewayTelemetry.ActiveSockets.Add(-1);
         }
