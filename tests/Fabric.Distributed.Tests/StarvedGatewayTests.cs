@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
-using Fabric.Tests;
 using Xunit.Abstractions;
 
 namespace Fabric.Distributed.Tests;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Net.Sockets;
 using System.Text;
 
@@ -26,18 +25,7 @@ public sealed class KeepAliveTests : IAsyncLifetime
     public async Task An_idle_client_is_pinged_stays_while_it_answers_and_is_dropped_once_it_stops()
     {
         long timeouts = 0;
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Name == "fabric.gateway.keepalive_timeouts")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref timeouts, value));
-        listener.Start();
+        using var listener = Counters.Listen("fabric.gateway.keepalive_timeouts", value => Interlocked.Add(ref timeouts, value));
 
         var customer = await _gateway.NewCustomerAsync();
         using var tcp = new TcpClient();

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
@@ -26,7 +25,7 @@ public sealed class LagTests : IAsyncLifetime
     public async Task A_prompt_reader_is_never_shed_under_a_burst_larger_than_its_queue_and_gets_every_event_once_in_order()
     {
         long lagged = 0;
-        using var listener = Listen("fabric.gateway.lag_episodes", value => Interlocked.Add(ref lagged, value));
+        using var listener = Counters.Listen("fabric.gateway.lag_episodes", value => Interlocked.Add(ref lagged, value));
         var customer = await _gateway.NewCustomerAsync();
         await using var socket = await FabricSocket.ConnectAsync(_gateway.Http.BaseAddress!, customer);
         await socket.SubscribeAsync(["*"]);
@@ -93,22 +92,5 @@ public sealed class LagTests : IAsyncLifetime
         }
 
         Assert.Equal((WebSocketCloseStatus)4100, stopped.CloseStatus);
-    }
-
-    private static MeterListener Listen(string instrumentName, Action<long> record)
-    {
-        var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Name == instrumentName)
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => record(value));
-        listener.Start();
-        return listener;
     }
 }

@@ -49,6 +49,21 @@ public sealed class ClusterFixture : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    /// <summary>A one-silo cluster of a test's own, on a log the test controls, with these <c>Fabric:*</c> settings.</summary>
+    public static async Task<InProcessTestCluster> StartWithLogAsync(IEventLog log, Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton(log);
+            silo.AddFabricInMemoryState().AddFabricGrains(configuration);
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
 }
 
 [CollectionDefinition(Name)]

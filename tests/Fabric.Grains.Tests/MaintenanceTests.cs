@@ -1,9 +1,5 @@
-using System.Diagnostics.Metrics;
 using Fabric.Contracts;
-using Fabric.Grains.Hosting;
 using Fabric.Grains.Log;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
 namespace Fabric.Grains.Tests;
@@ -17,22 +13,11 @@ public sealed class MaintenanceTests : IAsyncLifetime
     private readonly HeldTrimLog _log = new();
     private InProcessTestCluster _cluster = null!;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => _cluster = await ClusterFixture.StartWithLogAsync(_log, new()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Fabric:Customers:RetentionMaxEvents"] = "5",
-            ["Fabric:Customers:StreamBacklogMax"] = "1",
-        }).Build();
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.Services.AddSingleton<IEventLog>(_log);
-            silo.AddFabricInMemoryState().AddFabricGrains(configuration);
-        });
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-    }
+        ["Fabric:Customers:RetentionMaxEvents"] = "5",
+        ["Fabric:Customers:StreamBacklogMax"] = "1",
+    });
 
     public async Task DisposeAsync()
     {
@@ -102,16 +87,7 @@ public sealed class MaintenanceTests : IAsyncLifetime
     public async Task Events_the_stream_cannot_take_are_counted_not_silently_skipped()
     {
         long dropped = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Name == "fabric.stream.dropped")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref dropped, value));
-        listener.Start();
+        using var listener = Counters.Listen("fabric.stream.dropped", value => Interlocked.Add(ref dropped, value));
 
         var grain = _cluster.Client.GetGrain<ICustomerGrain>(Events.NewCustomer());
         await grain.AppendBatch([.. Enumerable.Range(0, 100).Select(_ => Events.Make())]);
@@ -120,9 +96,8 @@ public sealed class MaintenanceTests : IAsyncLifetime
     }
 
     /// <summary>The real in-memory log, except that trims wait until released.</summary>
-    private sealed class HeldTrimLog : IEventLog
+    private sealed class HeldTrimLog : DelegatingEventLog
     {
-        private readonly InMemoryEventLog _inner = new();
         private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ReadCounts> _reads = new();
         private int _waiting;
@@ -134,35 +109,24 @@ public sealed class MaintenanceTests : IAsyncLifetime
 
         public void Release() => _released.TrySetResult();
 
-        public async ValueTask<LogHead> TrimAsync(string customer, RetentionLimits limits, CancellationToken cancellationToken = default)
+        public override async ValueTask<LogHead> TrimAsync(string customer, RetentionLimits limits, CancellationToken cancellationToken = default)
         {
             Interlocked.Increment(ref _waiting);
             await _released.Task;
-            return await _inner.TrimAsync(customer, limits, cancellationToken);
+            return await base.TrimAsync(customer, limits, cancellationToken);
         }
 
-        public ValueTask<LogHead> ReadHeadAsync(string customer, CancellationToken cancellationToken = default) => _inner.ReadHeadAsync(customer, cancellationToken);
-
-        public ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, bool follows = false, CancellationToken cancellationToken = default) =>
-            _inner.AppendAsync(customer, epoch, events, follows, cancellationToken);
-
-        public ValueTask<LogEpoch> ForkAsync(string customer, LogEpoch current, LogEpoch replacement, CancellationToken cancellationToken = default) =>
-            _inner.ForkAsync(customer, current, replacement, cancellationToken);
-
-        public ValueTask<IReadOnlyList<EventEnvelope>> ReadAsync(string customer, long afterSeq, int max, long maxBytes, CancellationToken cancellationToken = default)
+        public override ValueTask<IReadOnlyList<EventEnvelope>> ReadAsync(string customer, long afterSeq, int max, long maxBytes, CancellationToken cancellationToken = default)
         {
             _reads.AddOrUpdate(customer, new ReadCounts(1, 0), (_, r) => r with { Events = r.Events + 1 });
-            return _inner.ReadAsync(customer, afterSeq, max, maxBytes, cancellationToken);
+            return base.ReadAsync(customer, afterSeq, max, maxBytes, cancellationToken);
         }
 
-        public ValueTask<IReadOnlyList<RememberedKey>> ReadKeysAsync(string customer, DateTimeOffset since, int max, CancellationToken cancellationToken = default)
+        public override ValueTask<IReadOnlyList<RememberedKey>> ReadKeysAsync(string customer, DateTimeOffset since, int max, CancellationToken cancellationToken = default)
         {
             _reads.AddOrUpdate(customer, new ReadCounts(0, 1), (_, r) => r with { Keys = r.Keys + 1 });
-            return _inner.ReadKeysAsync(customer, since, max, cancellationToken);
+            return base.ReadKeysAsync(customer, since, max, cancellationToken);
         }
-
-        public ValueTask TrimKeysAsync(string customer, DateTimeOffset cutoff, int maxKeys, CancellationToken cancellationToken = default) =>
-            _inner.TrimKeysAsync(customer, cutoff, maxKeys, cancellationToken);
     }
 }
 

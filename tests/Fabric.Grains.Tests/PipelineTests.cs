@@ -1,8 +1,5 @@
 using Fabric.Contracts;
-using Fabric.Grains.Hosting;
 using Fabric.Grains.Log;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
 namespace Fabric.Grains.Tests;
@@ -17,18 +14,7 @@ public sealed class PipelineTests : IAsyncLifetime
     private readonly GatedLog _log = new();
     private InProcessTestCluster _cluster = null!;
 
-    public async Task InitializeAsync()
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>()).Build();
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.Services.AddSingleton<IEventLog>(_log);
-            silo.AddFabricInMemoryState().AddFabricGrains(configuration);
-        });
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-    }
+    public async Task InitializeAsync() => _cluster = await ClusterFixture.StartWithLogAsync(_log, []);
 
     public async Task DisposeAsync()
     {
@@ -124,9 +110,8 @@ public sealed class PipelineTests : IAsyncLifetime
     }
 
     /// <summary>The real in-memory log, except that writes wait for a gate (in the order they were sent) and one can be failed.</summary>
-    private sealed class GatedLog : IEventLog
+    private sealed class GatedLog : DelegatingEventLog
     {
-        private readonly InMemoryEventLog _inner = new();
         private readonly Lock _lock = new();
         private TaskCompletionSource _gate = Opened();
         private Task _tail = Task.CompletedTask;
@@ -161,7 +146,7 @@ public sealed class PipelineTests : IAsyncLifetime
 
         private int _refuseNext;
 
-        public ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, bool follows = false, CancellationToken cancellationToken = default)
+        public override ValueTask AppendAsync(string customer, LogEpoch epoch, IReadOnlyList<EventEnvelope> events, bool follows = false, CancellationToken cancellationToken = default)
         {
             if (Interlocked.Exchange(ref _refuseNext, 0) == 1)
             {
@@ -194,7 +179,7 @@ public sealed class PipelineTests : IAsyncLifetime
                     throw new LogUnavailableException("injected: the write did not land");
                 }
 
-                await _inner.AppendAsync(customer, epoch, events, follows, cancellationToken);
+                await Inner.AppendAsync(customer, epoch, events, follows, cancellationToken);
             }
             finally
             {
@@ -206,23 +191,6 @@ public sealed class PipelineTests : IAsyncLifetime
                 mine.SetResult();
             }
         }
-
-        public ValueTask<LogHead> ReadHeadAsync(string customer, CancellationToken cancellationToken = default) => _inner.ReadHeadAsync(customer, cancellationToken);
-
-        public ValueTask<LogEpoch> ForkAsync(string customer, LogEpoch current, LogEpoch replacement, CancellationToken cancellationToken = default) =>
-            _inner.ForkAsync(customer, current, replacement, cancellationToken);
-
-        public ValueTask<IReadOnlyList<EventEnvelope>> ReadAsync(string customer, long afterSeq, int max, long maxBytes, CancellationToken cancellationToken = default) =>
-            _inner.ReadAsync(customer, afterSeq, max, maxBytes, cancellationToken);
-
-        public ValueTask<LogHead> TrimAsync(string customer, RetentionLimits limits, CancellationToken cancellationToken = default) =>
-            _inner.TrimAsync(customer, limits, cancellationToken);
-
-        public ValueTask<IReadOnlyList<RememberedKey>> ReadKeysAsync(string customer, DateTimeOffset since, int max, CancellationToken cancellationToken = default) =>
-            _inner.ReadKeysAsync(customer, since, max, cancellationToken);
-
-        public ValueTask TrimKeysAsync(string customer, DateTimeOffset cutoff, int maxKeys, CancellationToken cancellationToken = default) =>
-            _inner.TrimKeysAsync(customer, cutoff, maxKeys, cancellationToken);
 
         private static TaskCompletionSource Opened()
         {

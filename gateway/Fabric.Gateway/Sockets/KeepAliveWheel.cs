@@ -60,7 +60,7 @@ internal sealed class KeepAliveWheel : BackgroundService
     }
 
     /// <summary>Looks at every socket due up to now, slot by slot; each is rescheduled or dropped.</summary>
-    internal void Turn()
+    private void Turn()
     {
         var now = Now;
         while (true)
