@@ -37,8 +37,43 @@ public interface ICustomerGrain : IGrainWithStringKey
     /// <summary>Removes a gateway's observer unless a newer registration of the same gateway has arrived.</summary>
     [Alias("Unsubscribe")]
     Task Unsubscribe(string gatewayId, long generation);
+
+    /// <summary>
+    /// Admits a socket session unless the customer already holds <paramref name="limit"/> sessions across all gateways;
+    /// an admitted one is registered (listed, counted, seen by presence).
+    /// </summary>
+    [Alias("Connect")]
+    Task<SessionAdmission> Connect(SessionInfo session, int limit);
+
+    /// <summary>Replaces what a session holds (its topics and watched topics); registers it when the grain lost it.</summary>
+    [Alias("UpdateSession")]
+    Task UpdateSession(SessionInfo session);
+
+    /// <summary>Removes a session that ended.</summary>
+    [Alias("Disconnect")]
+    Task Disconnect(string gatewayId, string session);
+
+    /// <summary>Replaces every session of one gateway (after this activation lost them, or they drifted).</summary>
+    [Alias("SyncSessions")]
+    Task SyncSessions(string gatewayId, IReadOnlyList<SessionInfo> sessions);
+
+    /// <summary>Every live session of the customer, on every gateway.</summary>
+    [Alias("GetSessions")]
+    Task<IReadOnlyList<SessionInfo>> GetSessions();
+
+    /// <summary>The members of a topic: sessions holding a topic that matches it, one entry per <c>sub</c>.</summary>
+    [Alias("GetPresence")]
+    Task<IReadOnlyList<PresenceMember>> GetPresence(string topic);
+
+    /// <summary>Closes a session on whichever gateway holds it; false when no such session is registered.</summary>
+    [Alias("Kick")]
+    Task<bool> Kick(string session);
 }
 
 /// <summary>The answer to <see cref="ICustomerGrain.Subscribe"/>.</summary>
+/// <param name="LastSeq">The customer's newest seq.</param>
+/// <param name="Epoch">The log's epoch.</param>
+/// <param name="Sessions">How many sessions of the registering gateway the grain holds: a gateway holding another number
+/// hands its sessions over with <see cref="ICustomerGrain.SyncSessions"/>.</param>
 [GenerateSerializer, Immutable, Alias("fabric.Registration")]
-public sealed record Registration([property: Id(0)] long LastSeq, [property: Id(1)] LogEpoch Epoch);
+public sealed record Registration([property: Id(0)] long LastSeq, [property: Id(1)] LogEpoch Epoch, [property: Id(2)] int Sessions = 0);

@@ -12,6 +12,14 @@ public interface IGatewayObserver : IGrainObserver
     /// <summary>Delivers a batch of one customer's events, in seq order within the batch.</summary>
     [OneWay, Alias("OnEvents")]
     Task OnEvents(EventBatch batch);
+
+    /// <summary>A member joined or left a topic that sessions of this gateway watch.</summary>
+    [OneWay, Alias("OnPresence")]
+    Task OnPresence(PresenceChange change);
+
+    /// <summary>An operator asked for a session to be closed.</summary>
+    [OneWay, Alias("OnKick")]
+    Task OnKick(string customer, string session);
 }
 
 /// <summary>A batch of one customer's events pushed to a gateway, with the epoch their seqs belong to.</summary>

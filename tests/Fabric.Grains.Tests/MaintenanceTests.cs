@@ -81,6 +81,10 @@ public sealed class MaintenanceTests : IAsyncLifetime
     private sealed class NoObserver : IGatewayObserver
     {
         public Task OnEvents(EventBatch batch) => Task.CompletedTask;
+
+        public Task OnPresence(PresenceChange change) => Task.CompletedTask;
+
+        public Task OnKick(string customer, string session) => Task.CompletedTask;
     }
 
     [Fact]

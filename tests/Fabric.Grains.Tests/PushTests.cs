@@ -155,8 +155,24 @@ public sealed class PushTests(ClusterFixture fixture)
         }
     }
 
-    private sealed class RecordingObserver : IGatewayObserver
+    internal sealed class RecordingObserver : IGatewayObserver
     {
+        public ConcurrentQueue<PresenceChange> Presence { get; } = new();
+
+        public ConcurrentQueue<string> Kicks { get; } = new();
+
+        public Task OnPresence(PresenceChange change)
+        {
+            Presence.Enqueue(change);
+            return Task.CompletedTask;
+        }
+
+        public Task OnKick(string customer, string session)
+        {
+            Kicks.Enqueue(session);
+            return Task.CompletedTask;
+        }
+
         public ConcurrentQueue<EventBatch> Batches { get; } = new();
 
         public List<long> Seqs => [.. Batches.SelectMany(b => b.Events).Select(e => e.Seq)];

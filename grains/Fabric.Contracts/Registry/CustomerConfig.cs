@@ -10,6 +10,7 @@ namespace Fabric.Contracts.Registry;
 /// <param name="Created">When the customer was registered.</param>
 /// <param name="Sources">Webhook sources by name.</param>
 /// <param name="Keys">API keys by id.</param>
+/// <param name="SigningKeys">Keys that sign the customer's socket connection tokens, by id (the JWT's <c>kid</c>).</param>
 [GenerateSerializer, Immutable, Alias("fabric.CustomerConfig")]
 public sealed record CustomerConfig(
     [property: Id(0)] string Id,
@@ -17,7 +18,8 @@ public sealed record CustomerConfig(
     [property: Id(2)] long Version,
     [property: Id(3)] DateTimeOffset Created,
     [property: Id(4)] IReadOnlyDictionary<string, SourceConfig> Sources,
-    [property: Id(5)] IReadOnlyDictionary<string, ApiKeyRecord> Keys);
+    [property: Id(5)] IReadOnlyDictionary<string, ApiKeyRecord> Keys,
+    [property: Id(6)] IReadOnlyDictionary<string, SigningKeyRecord>? SigningKeys = null);
 
 /// <summary>A webhook source: how its deliveries are verified.</summary>
 /// <param name="Name">The source name in <c>/v1/webhooks/{customer}/{source}</c>.</param>
@@ -52,3 +54,16 @@ public sealed record ApiKeyRecord(
     [property: Id(1)] IReadOnlyList<string> Scopes,
     [property: Id(2)] byte[] Hash,
     [property: Id(3)] DateTimeOffset Created);
+
+/// <summary>
+/// A key that signs connection tokens (HS256). The secret is encrypted by the gateway with Data Protection before it
+/// reaches the grain (it must be read back to check signatures, unlike an API key's hash); it is shown once, at creation.
+/// </summary>
+/// <param name="Id">Public id (<c>sk_…</c>), the <c>kid</c> of the tokens it signs.</param>
+/// <param name="ProtectedSecret">The secret, encrypted with Data Protection.</param>
+/// <param name="Created">When it was made.</param>
+[GenerateSerializer, Immutable, Alias("fabric.SigningKeyRecord")]
+public sealed record SigningKeyRecord(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string ProtectedSecret,
+    [property: Id(2)] DateTimeOffset Created);

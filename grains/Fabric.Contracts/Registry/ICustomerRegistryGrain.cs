@@ -30,6 +30,14 @@ public interface ICustomerRegistryGrain : IGrainWithStringKey
     /// <summary>Revokes an API key.</summary>
     [Alias("RemoveKey")]
     Task<RegistryResult> RemoveKey(string id);
+
+    /// <summary>Adds a key that signs connection tokens.</summary>
+    [Alias("AddSigningKey")]
+    Task<RegistryResult> AddSigningKey(SigningKeyRecord key);
+
+    /// <summary>Revokes a signing key: tokens it signed no longer open sockets.</summary>
+    [Alias("RemoveSigningKey")]
+    Task<RegistryResult> RemoveSigningKey(string id);
 }
 
 /// <summary>What a registry change did.</summary>
@@ -44,7 +52,7 @@ public enum RegistryOutcome
     /// <summary>The thing existed and is gone.</summary>
     Removed,
 
-    /// <summary>The customer is registered but the source or key is not.</summary>
+    /// <summary>The customer is registered but the source, key or signing key is not.</summary>
     NotFound,
 
     /// <summary>The customer is not registered.</summary>

@@ -17,4 +17,6 @@ internal sealed class CustomerRegistration
     [Id(4)] public Dictionary<string, SourceConfig> Sources { get; set; } = new(StringComparer.Ordinal);
 
     [Id(5)] public Dictionary<string, ApiKeyRecord> Keys { get; set; } = new(StringComparer.Ordinal);
+
+    [Id(6)] public Dictionary<string, SigningKeyRecord> SigningKeys { get; set; } = new(StringComparer.Ordinal);
 }

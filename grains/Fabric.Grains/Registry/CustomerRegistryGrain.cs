@@ -89,6 +89,30 @@ internal sealed class CustomerRegistryGrain(
             : await AnnounceAsync(RegistryOutcome.NotFound);
     }
 
+    public async Task<RegistryResult> AddSigningKey(SigningKeyRecord key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (!state.State.Registered)
+        {
+            return new RegistryResult(RegistryOutcome.UnknownCustomer, null);
+        }
+
+        state.State.SigningKeys[key.Id] = key;
+        return await SaveAsync(RegistryOutcome.Created);
+    }
+
+    public async Task<RegistryResult> RemoveSigningKey(string id)
+    {
+        if (!state.State.Registered)
+        {
+            return new RegistryResult(RegistryOutcome.UnknownCustomer, null);
+        }
+
+        return state.State.SigningKeys.Remove(id)
+            ? await SaveAsync(RegistryOutcome.Removed)
+            : await AnnounceAsync(RegistryOutcome.NotFound);
+    }
+
     private async Task<RegistryResult> SaveAsync(RegistryOutcome outcome)
     {
         state.State.Version++;
@@ -131,6 +155,7 @@ internal sealed class CustomerRegistryGrain(
             state.State.Version,
             state.State.Created,
             new Dictionary<string, SourceConfig>(state.State.Sources, StringComparer.Ordinal),
-            new Dictionary<string, ApiKeyRecord>(state.State.Keys, StringComparer.Ordinal));
+            new Dictionary<string, ApiKeyRecord>(state.State.Keys, StringComparer.Ordinal),
+            new Dictionary<string, SigningKeyRecord>(state.State.SigningKeys, StringComparer.Ordinal));
     }
 }
