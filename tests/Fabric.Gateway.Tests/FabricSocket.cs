@@ -18,7 +18,11 @@ public sealed class FabricSocket : IAsyncDisposable
 
     public JsonElement Welcome { get; private set; }
 
-    public static async Task<FabricSocket> ConnectAsync(Uri baseAddress, string customer, string? origin = null)
+    /// <summary>
+    /// Connects and reads <c>welcome</c>. The credential (the admin key unless given) goes in <c>Authorization</c>, or in
+    /// <c>access_token</c> as a browser sends it when <paramref name="inQuery"/>.
+    /// </summary>
+    public static async Task<FabricSocket> ConnectAsync(Uri baseAddress, string customer, string? origin = null, string? credential = GatewayFixture.AdminKey, bool inQuery = false)
     {
         var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol("fabric.v1");
@@ -27,7 +31,13 @@ public sealed class FabricSocket : IAsyncDisposable
             socket.Options.SetRequestHeader("Origin", origin);
         }
 
-        var uri = new Uri($"ws://{baseAddress.Authority}/v1/ws?customer={customer}");
+        if (credential is not null && !inQuery)
+        {
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + credential);
+        }
+
+        var query = credential is not null && inQuery ? "&access_token=" + Uri.EscapeDataString(credential) : "";
+        var uri = new Uri($"ws://{baseAddress.Authority}/v1/ws?customer={customer}{query}");
         await socket.ConnectAsync(uri, CancellationToken.None);
         var fabric = new FabricSocket(socket);
         fabric.Welcome = await fabric.ReceiveAsync();
@@ -47,6 +57,9 @@ public sealed class FabricSocket : IAsyncDisposable
             await _socket.SendAsync(Encoding.UTF8.GetBytes(parts[i]), WebSocketMessageType.Text, i == parts.Length - 1, CancellationToken.None);
         }
     }
+
+    /// <summary>Sends bytes as a text frame without checking them (to send text that is not UTF-8).</summary>
+    public Task SendTextBytesAsync(byte[] bytes) => _socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None);
 
     public Task SendBinaryAsync(byte[] bytes) => _socket.SendAsync(bytes, WebSocketMessageType.Binary, true, CancellationToken.None);
 

@@ -107,14 +107,14 @@ public sealed class HardeningTests(GatewayFixture fixture)
         {
             var pair = await SocketPair.OpenAsync();
             pairs.Add(pair);
-            var session = new SocketSession(feed.Customer, pair.Server, options, NullLogger.Instance);
+            var session = new SocketSession(feed.Customer, SocketSession.NewId(), SocketPair.Admin, pair.Server, options, NullLogger.Instance);
             sessions.Add(session);
             feed.Add(session);
             _ = session.RunSendLoopAsync();
         }
 
         // Five sockets resuming at once (as after a gateway restart), each from the start of the history.
-        await Task.WhenAll(sessions.Select(session => feed.SubscribeAsync(session, ["*"], since: 0, epoch: null)));
+        await Task.WhenAll(sessions.Select(session => feed.SubscribeAsync(session, ["*"], since: 0, epoch: null, @ref: null)));
         foreach (var pair in pairs)
         {
             Assert.Equal("subscribed", (await pair.ReceiveAsync()).GetProperty("op").GetString());
@@ -138,12 +138,12 @@ public sealed class HardeningTests(GatewayFixture fixture)
         var options = new SocketOptions { GapFillTimeout = TimeSpan.FromSeconds(1), GapFillDelay = TimeSpan.Zero };
         await using var pair = await SocketPair.OpenAsync();
         var grain = new UnreadableGrain("c-unreadable");
-        var session = new SocketSession(grain.Customer, pair.Server, options, NullLogger.Instance);
+        var session = new SocketSession(grain.Customer, SocketSession.NewId(), SocketPair.Admin, pair.Server, options, NullLogger.Instance);
         var feed = new CustomerFeed(grain.Customer, grain, options, NullLogger.Instance);
         feed.Add(session);
         var sending = session.RunSendLoopAsync();
         feed.OnRegistered(new Registration(0, grain.Epoch));
-        await feed.SubscribeAsync(session, ["*"], since: null, epoch: null);
+        await feed.SubscribeAsync(session, ["*"], since: null, epoch: null, @ref: null);
         Assert.Equal("subscribed", (await pair.ReceiveAsync()).GetProperty("op").GetString());
 
         // Seq 2 arrives, seq 1 never does, and the grain cannot be read: the socket is told, not left waiting.
@@ -168,12 +168,12 @@ public sealed class HardeningTests(GatewayFixture fixture)
         var options = fixture.Services.GetRequiredService<IOptions<SocketOptions>>().Value;
         var tight = new SocketOptions { PendingMaxBytes = 1024, GapFillDelay = TimeSpan.FromSeconds(1) };
         await using var pair = await SocketPair.OpenAsync();
-        var session = new SocketSession(grain.GetPrimaryKeyString(), pair.Server, tight, NullLogger.Instance);
+        var session = new SocketSession(grain.GetPrimaryKeyString(), SocketSession.NewId(), SocketPair.Admin, pair.Server, tight, NullLogger.Instance);
         var feed = new CustomerFeed(session.Customer, grain, tight, NullLogger.Instance);
         feed.Add(session);
         var sending = session.RunSendLoopAsync();
         feed.OnRegistered(new Registration(0, page.Epoch));
-        await feed.SubscribeAsync(session, ["*"], since: null, epoch: null);
+        await feed.SubscribeAsync(session, ["*"], since: null, epoch: null, @ref: null);
         Assert.Equal("subscribed", (await pair.ReceiveAsync()).GetProperty("op").GetString());
 
         // Seq 1 is missing: 2..50 wait, but only about 1 KiB of them is held.
@@ -213,5 +213,19 @@ public sealed class HardeningTests(GatewayFixture fixture)
         public Task<Registration> Subscribe(string gatewayId, long generation, IGatewayObserver observer, LogPosition? released) => throw new NotSupportedException();
 
         public Task Unsubscribe(string gatewayId, long generation) => throw new NotSupportedException();
+
+        public Task<SessionAdmission> Connect(SessionInfo session, int limit) => throw new NotSupportedException();
+
+        public Task UpdateSession(SessionInfo session) => throw new NotSupportedException();
+
+        public Task Disconnect(string gatewayId, string session) => throw new NotSupportedException();
+
+        public Task SyncSessions(string gatewayId, IReadOnlyList<SessionInfo> sessions) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<SessionInfo>> GetSessions() => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<PresenceMember>> GetPresence(string topic) => throw new NotSupportedException();
+
+        public Task<bool> Kick(string session) => throw new NotSupportedException();
     }
 }

@@ -34,6 +34,7 @@ public sealed class KeepAliveTests : IAsyncLifetime
         var stream = tcp.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes(
             $"GET /v1/ws?customer={customer} HTTP/1.1\r\nHost: {address.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            $"Authorization: Bearer {GatewayFixture.AdminKey}\r\n" +
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
         Assert.StartsWith("HTTP/1.1 101", await ReadHeadAsync(stream), StringComparison.Ordinal);
         Assert.Equal(1, (await ReadFrameAsync(stream, TimeSpan.FromSeconds(10)))!.Value.Opcode);   // welcome

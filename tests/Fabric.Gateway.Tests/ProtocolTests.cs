@@ -109,10 +109,11 @@ public sealed class ProtocolTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task A_socket_for_an_unknown_customer_is_refused_with_404_before_the_upgrade()
+    public async Task A_socket_for_an_unknown_customer_is_refused_with_404_before_the_upgrade_when_an_operator_asks()
     {
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + GatewayFixture.AdminKey);
         var uri = new Uri($"ws://{fixture.BaseAddress.Authority}/v1/ws?customer={GatewayFixture.NewCustomerId()}");
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, CancellationToken.None));
         Assert.Equal(HttpStatusCode.NotFound, socket.HttpStatusCode);

@@ -54,9 +54,23 @@ public sealed class SecretsInLogsTests : IAsyncLifetime
         forged.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key + "forged");
         Assert.Equal(HttpStatusCode.Unauthorized, (await Http.SendAsync(forged)).StatusCode);
 
+        // Sockets: a connection token in the query (as browsers send it), a forged one, a publish and a refresh.
+        var sessions = await SessionCustomer.CreateAsync(Http);
+        var token = await sessions.TokenAsync("alice", pubTopics: ["*"]);
+        var forgedToken = token[..^4] + "AAAA";
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SessionAsserts.HandshakeAsync(Http.BaseAddress!, sessions.Id, forgedToken, inQuery: true)).Status);
+        await using (var socket = await FabricSocket.ConnectAsync(Http.BaseAddress!, sessions.Id, credential: token, inQuery: true))
+        {
+            await socket.SubscribeAsync(["*"]);
+            await socket.PublishAsync("chat.room1", new { note = PayloadMarker }, @ref: "p");
+            await socket.ReceiveOpAsync("published");
+            await socket.SendAsync(new { op = "refresh", token = forgedToken });
+            await socket.ReceiveOpAsync("error");
+        }
+
         Assert.NotEmpty(_logs.Lines);
         var signature = signed.Headers["Stripe-Signature"].Split("v1=")[1];
-        foreach (var needle in new[] { Secret, key, key.Split('~')[3], GatewayFixture.AdminKey, PayloadMarker, signature })
+        foreach (var needle in new[] { Secret, key, key.Split('~')[3], GatewayFixture.AdminKey, PayloadMarker, signature, sessions.Secret, token, forgedToken, token.Split('.')[2] })
         {
             Assert.DoesNotContain(_logs.Lines, line => line.Contains(needle, StringComparison.Ordinal));
         }

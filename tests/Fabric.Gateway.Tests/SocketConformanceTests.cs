@@ -16,7 +16,7 @@ public sealed class SocketConformanceTests(GatewayFixture fixture)
         var customer = await fixture.NewCustomerAsync();
         const int count = 300;
 
-        var (code, stdout, stderr) = await Signers.RunScriptAsync("ws-client.mjs", fixture.BaseAddress.ToString().TrimEnd('/'), customer, GatewayFixture.TestSource, count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var (code, stdout, stderr) = await Signers.RunScriptAsync("ws-client.mjs", fixture.BaseAddress.ToString().TrimEnd('/'), customer, GatewayFixture.TestSource, count.ToString(System.Globalization.CultureInfo.InvariantCulture), GatewayFixture.AdminKey);
 
         Assert.True(code == 0, $"ws-client.mjs failed: {stdout} {stderr}");
         var seen = JsonDocument.Parse(stdout).RootElement;

@@ -8,6 +8,10 @@ namespace Fabric.Gateway.Tests;
 /// <summary>Two ends of a real WebSocket over a loopback TCP connection.</summary>
 internal sealed class SocketPair : IAsyncDisposable
 {
+    /// <summary>The credential of a session built by hand: an operator's, every topic both ways.</summary>
+    public static readonly Sockets.Auth.SocketCredential Admin =
+        new(Sockets.Auth.SocketCredential.Admin, "admin", null, Sockets.TopicFilter.All, Sockets.TopicFilter.All, null, null);
+
     private readonly TcpClient _serverTcp;
     private readonly TcpClient _clientTcp;
     private readonly WebSocket _client;

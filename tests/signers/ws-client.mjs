@@ -1,11 +1,12 @@
 // An independent WebSocket client (npm `ws`, not .NET's) exercising Fabric's socket framing: a subscribe sent in
 // fragments with a ping between them, a burst of events posted while pings fly, and a close handshake under load.
-// Usage: node ws-client.mjs <gateway base url> <customer> <source> <count>; prints one JSON line with what it saw.
+// Usage: node ws-client.mjs <gateway base url> <customer> <source> <count> <credential>; prints one JSON line with what
+// it saw. The credential goes in access_token, as a browser sends it.
 import WebSocket from 'ws';
 
-const [base, customer, source, countText] = process.argv.slice(2);
+const [base, customer, source, countText, credential] = process.argv.slice(2);
 const count = Number(countText);
-const url = base.replace(/^http/, 'ws') + `/v1/ws?customer=${encodeURIComponent(customer)}`;
+const url = base.replace(/^http/, 'ws') + `/v1/ws?customer=${encodeURIComponent(customer)}&access_token=${encodeURIComponent(credential)}`;
 const socket = new WebSocket(url, 'fabric.v1');
 let closing = false;
 const seen = { protocol: null, welcome: false, subscribed: false, seqs: [], pongs: 0, pings: 0, close: null, errors: [] };

@@ -4,7 +4,8 @@ namespace Fabric.Gateway.Admin;
 public sealed record CustomerPutRequest(string? Name);
 
 /// <summary>A customer as the admin API shows it: never a secret, never a key.</summary>
-public sealed record CustomerView(string Id, string? Name, DateTimeOffset Created, long Version, IReadOnlyList<SourceView> Sources, IReadOnlyList<KeyView> Keys);
+public sealed record CustomerView(
+    string Id, string? Name, DateTimeOffset Created, long Version, IReadOnlyList<SourceView> Sources, IReadOnlyList<KeyView> Keys, IReadOnlyList<SigningKeyView> SigningKeys);
 
 /// <summary>A source as the admin API shows it: how many secrets are active, not what they are.</summary>
 public sealed record SourceView(
@@ -32,3 +33,18 @@ public sealed record KeyCreateRequest(IReadOnlyList<string>? Scopes);
 
 /// <summary>The one answer that carries a key; it is not stored and cannot be shown again.</summary>
 public sealed record KeyCreated(string Id, string Key, IReadOnlyList<string> Scopes);
+
+/// <summary>A token signing key as the admin API shows it after creation: never its secret.</summary>
+public sealed record SigningKeyView(string Id, DateTimeOffset Created);
+
+/// <summary>
+/// <c>POST /v1/admin/customers/{customer}/signing-keys</c>: the one answer that carries the secret. Sign connection
+/// tokens with HS256 over its UTF-8 bytes, with <c>kid</c> = <c>id</c>.
+/// </summary>
+public sealed record SigningKeyCreated(string Id, string Secret, DateTimeOffset Created);
+
+/// <summary><c>GET /v1/admin/customers/{customer}/sessions</c>.</summary>
+public sealed record SessionList(IReadOnlyList<SessionView> Sessions);
+
+/// <summary>A socket session: its id, user, gateway, when it connected and what it holds.</summary>
+public sealed record SessionView(string Session, string Sub, string Gateway, DateTimeOffset ConnectedAt, IReadOnlyList<string> Topics);

@@ -1,16 +1,18 @@
+using Fabric.Contracts;
 using Fabric.Contracts.Registry;
 using Fabric.Gateway.Api;
 using Fabric.Gateway.Auth;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
+using Fabric.Gateway.Sockets.Auth;
 using Fabric.Gateway.Webhooks.Verification;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Fabric.Gateway.Admin;
 
 /// <summary>
-/// <c>/v1/admin</c>: customers, their webhook sources and API keys. Admin keys only; every answer is JSON or
+/// <c>/v1/admin</c>: customers, their webhook sources, API keys, token signing keys and socket sessions. Admin keys only; every answer is JSON or
 /// problem+json, and no secret or key is ever returned except a new key, once.
 /// </summary>
 internal static class AdminEndpoints
@@ -34,6 +36,10 @@ internal static class AdminEndpoints
         group.MapDelete("/customers/{customer}/sources/{source}", DeleteSourceAsync);
         group.MapPost("/customers/{customer}/keys", CreateKeyAsync);
         group.MapDelete("/customers/{customer}/keys/{id}", DeleteKeyAsync);
+        group.MapPost("/customers/{customer}/signing-keys", CreateSigningKeyAsync);
+        group.MapDelete("/customers/{customer}/signing-keys/{id}", DeleteSigningKeyAsync);
+        group.MapGet("/customers/{customer}/sessions", ListSessionsAsync);
+        group.MapDelete("/customers/{customer}/sessions/{session}", DisconnectSessionAsync);
         return group;
     }
 
@@ -175,13 +181,61 @@ internal static class AdminEndpoints
             _ => TypedResults.NoContent(),
         };
 
+    /// <summary>
+    /// A key that signs connection tokens (HS256, <c>kid</c> = its id). The secret is shown once, here; it is kept
+    /// encrypted with Data Protection, since every gateway must read it back to check signatures.
+    /// </summary>
+    private static async Task<IResult> CreateSigningKeyAsync(string customer, IGrainFactory grains, SecretProtector protector, TimeProvider time)
+    {
+        var (id, secret) = SigningKeys.Create();
+        var created = time.GetUtcNow();
+        var result = await grains.GetGrain<ICustomerRegistryGrain>(customer).AddSigningKey(new SigningKeyRecord(id, protector.Protect(secret), created));
+        return result.Outcome == RegistryOutcome.UnknownCustomer
+            ? Problems.UnknownCustomer()
+            : TypedResults.Created($"/v1/admin/customers/{customer}/signing-keys/{id}", new SigningKeyCreated(id, secret, created));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteSigningKeyAsync(string customer, string id, IGrainFactory grains) =>
+        (await grains.GetGrain<ICustomerRegistryGrain>(customer).RemoveSigningKey(id)).Outcome switch
+        {
+            RegistryOutcome.UnknownCustomer => Problems.UnknownCustomer(),
+            RegistryOutcome.NotFound => Problems.NotFound("unknown-signing-key", "No signing key of that id exists for that customer."),
+            _ => TypedResults.NoContent(),
+        };
+
+    /// <summary>Every socket session of the customer, on every gateway, as its grain holds them.</summary>
+    private static async Task<Results<Ok<SessionList>, ProblemHttpResult>> ListSessionsAsync(string customer, IGrainFactory grains, CustomerDirectory directory)
+    {
+        if (await directory.GetAsync(customer) is null)
+        {
+            return Problems.UnknownCustomer();
+        }
+
+        var sessions = await grains.GetGrain<ICustomerGrain>(customer).GetSessions();
+        return TypedResults.Ok(new SessionList([.. sessions.Select(s => new SessionView(s.Session, s.Sub, s.Gateway, s.ConnectedAt, s.Topics))]));
+    }
+
+    /// <summary>Closes a session on whichever gateway holds it, with 4003 "disconnected by the operator".</summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> DisconnectSessionAsync(string customer, string session, IGrainFactory grains, CustomerDirectory directory)
+    {
+        if (await directory.GetAsync(customer) is null)
+        {
+            return Problems.UnknownCustomer();
+        }
+
+        return Names.IsValidId(session) && await grains.GetGrain<ICustomerGrain>(customer).Kick(session)
+            ? TypedResults.NoContent()
+            : Problems.NotFound("unknown-session", "No session of that id is connected for that customer.");
+    }
+
     internal static CustomerView View(CustomerConfig config) => new(
         config.Id,
         config.Name,
         config.Created,
         config.Version,
         [.. config.Sources.Values.OrderBy(s => s.Name, StringComparer.Ordinal).Select(SourceView)],
-        [.. config.Keys.Values.OrderBy(k => k.Created).Select(k => new KeyView(k.Id, k.Scopes, k.Created))]);
+        [.. config.Keys.Values.OrderBy(k => k.Created).Select(k => new KeyView(k.Id, k.Scopes, k.Created))],
+        [.. (config.SigningKeys?.Values ?? []).OrderBy(k => k.Created).Select(k => new SigningKeyView(k.Id, k.Created))]);
 
     private static SourceView SourceView(SourceConfig s) =>
         new(s.Name, s.Scheme, s.ProtectedSecrets.Count, s.ToleranceSeconds, s.Header, s.Algorithm, s.Encoding, s.Prefix, s.Updated);

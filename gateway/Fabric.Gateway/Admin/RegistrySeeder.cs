@@ -2,6 +2,7 @@ using Fabric.Contracts.Registry;
 using Fabric.Gateway.Auth;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Events;
+using Fabric.Gateway.Sockets.Auth;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Gateway.Admin;
@@ -52,6 +53,16 @@ internal sealed partial class RegistrySeeder(
                 }
 
                 await registry.AddKey(new ApiKeyRecord(id, key.Scopes, ApiKeys.Hash(key.Key), time.GetUtcNow()));
+            }
+
+            foreach (var key in seed.SigningKeys)
+            {
+                if (!SigningKeys.IsValidId(key.Id) || key.Secret.Length < SigningKeys.MinSecretLength)
+                {
+                    throw new InvalidOperationException($"A signing key of Fabric:Seed:Customers:{customer} needs an id sk_<letters or digits> and a secret of at least {SigningKeys.MinSecretLength} characters.");
+                }
+
+                await registry.AddSigningKey(new SigningKeyRecord(key.Id, protector.Protect(key.Secret), time.GetUtcNow()));
             }
 
             Log.Seeded(logger, customer, seed.Sources.Count, seed.Keys.Count);

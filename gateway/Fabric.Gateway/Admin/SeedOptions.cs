@@ -25,6 +25,17 @@ public sealed class SeedCustomer
 
     /// <summary>API keys given in full (<c>fab~{customer}~key_…~…</c>), so a README can quote them.</summary>
     public List<SeedKey> Keys { get; set; } = [];
+
+    /// <summary>Connection-token signing keys given in full, so a benchmark or a README can sign tokens with them.</summary>
+    public List<SeedSigningKey> SigningKeys { get; set; } = [];
+}
+
+/// <summary>A seeded connection-token signing key: its id (<c>sk_…</c>, the tokens' <c>kid</c>) and secret (32+ characters).</summary>
+public sealed class SeedSigningKey
+{
+    public string Id { get; set; } = "";
+
+    public string Secret { get; set; } = "";
 }
 
 /// <summary>A seeded source.</summary>

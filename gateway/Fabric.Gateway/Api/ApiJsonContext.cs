@@ -4,7 +4,6 @@ using Fabric.Gateway.Customers;
 using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
 using Fabric.Gateway.Admin;
-using Fabric.Gateway.Sockets;
 using Fabric.Gateway.Webhooks;
 
 namespace Fabric.Gateway.Api;
@@ -21,11 +20,7 @@ namespace Fabric.Gateway.Api;
 [JsonSerializable(typeof(SourceView))]
 [JsonSerializable(typeof(KeyCreateRequest))]
 [JsonSerializable(typeof(KeyCreated))]
+[JsonSerializable(typeof(SigningKeyCreated))]
+[JsonSerializable(typeof(SessionList))]
 [JsonSerializable(typeof(SlackChallenge))]
-[JsonSerializable(typeof(ClientFrame))]
-[JsonSerializable(typeof(WelcomeFrame))]
-[JsonSerializable(typeof(SubscribedFrame))]
-[JsonSerializable(typeof(UnsubscribedFrame))]
-[JsonSerializable(typeof(ErrorFrame))]
-[JsonSerializable(typeof(PongFrame))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

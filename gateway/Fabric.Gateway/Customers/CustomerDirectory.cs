@@ -109,7 +109,21 @@ internal sealed partial class CustomerDirectory(
             sources[name] = new ResolvedSource(name, scheme, new SourceKeys(keys, settings));
         }
 
-        return new ResolvedCustomer(config, sources);
+        var signingKeys = new Dictionary<string, Microsoft.IdentityModel.Tokens.SymmetricSecurityKey>(StringComparer.Ordinal);
+        foreach (var (id, key) in config.SigningKeys ?? new Dictionary<string, SigningKeyRecord>())
+        {
+            try
+            {
+                // The HMAC key is the secret string's UTF-8 bytes, as a customer's own JWT library takes it.
+                signingKeys[id] = new(System.Text.Encoding.UTF8.GetBytes(secrets.Unprotect(key.ProtectedSecret))) { KeyId = id };
+            }
+            catch (System.Security.Cryptography.CryptographicException ex)
+            {
+                Log.SigningKeyUnreadable(logger, ex, config.Id, id);
+            }
+        }
+
+        return new ResolvedCustomer(config, sources, signingKeys);
     }
 
     private sealed record Entry(long Fetched, Task<ResolvedCustomer?> Value);
@@ -118,5 +132,8 @@ internal sealed partial class CustomerDirectory(
     {
         [LoggerMessage(700, LogLevel.Error, "A secret of source {Source} of customer {Customer} cannot be decrypted with this gateway's Data Protection keys; the source rejects every delivery until it is re-entered")]
         public static partial void SecretUnreadable(ILogger logger, Exception exception, string customer, string source);
+
+        [LoggerMessage(701, LogLevel.Error, "Signing key {Key} of customer {Customer} cannot be decrypted with this gateway's Data Protection keys; tokens it signed are refused until a new key is made")]
+        public static partial void SigningKeyUnreadable(ILogger logger, Exception exception, string customer, string key);
     }
 }

@@ -8,7 +8,16 @@ namespace Fabric.Gateway.Events;
 /// <summary>Hands a validated event to its customer's grain and shapes the 202 both ingest paths answer with.</summary>
 internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<EventIngestor> logger)
 {
-    public async Task<IResult> IngestAsync(string customer, IncomingEvent incoming)
+    public async Task<IResult> IngestAsync(string customer, IncomingEvent incoming) =>
+        await AppendAsync(customer, incoming) is { } result
+            ? TypedResults.Accepted((string?)null, new IngestResponse(result.Id, result.Seq, result.Duplicate))
+            : Problems.Unavailable("The event could not be confirmed as stored; retry with the same idempotency key.");
+
+    /// <summary>
+    /// Appends one event under an ingest span (webhooks, the publish API, socket publishes); null when the cluster could
+    /// not confirm it — an unknown outcome, which the producer settles by retrying with the same idempotency key.
+    /// </summary>
+    public async Task<AppendResult?> AppendAsync(string customer, IncomingEvent incoming)
     {
         using var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.IngestSpan);
         activity?.SetTag(GatewayTelemetry.CustomerTag, customer);
@@ -21,14 +30,13 @@ internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<Event
         }
         catch (Exception ex) when (ClusterFailure.Is(ex))
         {
-            // Unknown outcome: the producer should retry with the same idempotency key.
             Log.AppendFailed(logger, ex, customer);
-            return Problems.Unavailable("The event could not be confirmed as stored; retry with the same idempotency key.");
+            return null;
         }
 
         activity?.SetTag(GatewayTelemetry.SeqTag, result.Seq);
         GatewayTelemetry.Ingested.Add(1, new KeyValuePair<string, object?>("duplicate", result.Duplicate));
-        return TypedResults.Accepted((string?)null, new IngestResponse(result.Id, result.Seq, result.Duplicate));
+        return result;
     }
 
     /// <summary>Appends a batch's valid events in one grain call; refused ones keep their place with their problem.</summary>

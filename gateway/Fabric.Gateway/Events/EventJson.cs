@@ -2,10 +2,9 @@ using System.Buffers;
 using System.Text.Json;
 using Fabric.Contracts;
 using Fabric.Gateway.Customers;
-using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
 
-namespace Fabric.Gateway.Api;
+namespace Fabric.Gateway.Events;
 
 /// <summary>
 /// Writes an event as JSON with its payload spliced in raw: the bytes a producer sent are the bytes a consumer gets,

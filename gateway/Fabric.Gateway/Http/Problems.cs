@@ -42,15 +42,18 @@ internal static class Problems
 
     public static ProblemHttpResult NotFound(string code, string detail) => Problem(StatusCodes.Status404NotFound, code, "Not found", detail);
 
-    public static ProblemHttpResult Unauthorized() => Problem(StatusCodes.Status401Unauthorized, "unauthorized", "Unauthorized", "A valid key is required: Authorization: Bearer <key>.");
+    public static ProblemHttpResult Unauthorized(string detail = "A valid key is required: Authorization: Bearer <key>.") =>
+        Problem(StatusCodes.Status401Unauthorized, "unauthorized", "Unauthorized", detail);
 
-    public static ProblemHttpResult Forbidden() => Problem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden", "This key may not do that for this customer.");
+    public static ProblemHttpResult Forbidden(string detail = "This key may not do that for this customer.") => Problem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden", detail);
 
     /// <summary>A signature check failed: 401 with the scheme's problem code (missing-signature, invalid-signature, timestamp-out-of-tolerance).</summary>
     public static ProblemHttpResult Signature(string code, string detail) => Problem(StatusCodes.Status401Unauthorized, code, "Signature check failed", detail);
 
     public static ProblemHttpResult ForbiddenOrigin() =>
         Problem(StatusCodes.Status403Forbidden, "forbidden-origin", "Forbidden", "Sockets may not be opened from this origin (Fabric:Sockets:AllowedOrigins).");
+
+    public static ProblemHttpResult TooManyConnections(string detail) => Problem(StatusCodes.Status429TooManyRequests, "too-many-connections", "Too many connections", detail);
 
     public static ProblemHttpResult RateLimited(string detail) => Problem(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests", detail);
 

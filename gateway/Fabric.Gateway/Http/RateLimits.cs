@@ -48,6 +48,16 @@ internal sealed class RateLimits : IDisposable
         return Problems.RateLimited($"This customer is over its limit of {_options.PermitsPerSecond} requests per second; retry after {retryAfter} s.");
     }
 
+    /// <summary>Takes one request from the customer's bucket (a socket <c>publish</c> counts like an API publish); false when it is empty.</summary>
+    public bool TryTake(string customer)
+    {
+        using var lease = _limiter.AttemptAcquire(customer);
+        return lease.IsAcquired;
+    }
+
+    /// <summary>The customer's sustained rate, for messages that name it.</summary>
+    public int PermitsPerSecond => _options.PermitsPerSecond;
+
     public void Dispose() => _limiter.Dispose();
 }
 

@@ -1,9 +1,12 @@
 using Fabric.Contracts;
-using Fabric.Gateway.Api;
 using Fabric.Gateway.Telemetry;
 
 namespace Fabric.Gateway.Sockets;
 
+/// <summary>
+/// Gap filling: reading from the grain what pushes did not bring, so the feed releases every seq in order, and telling
+/// sockets to resync when that cannot be done. (Positioning a socket from history is in <c>CustomerFeed.Replay.cs</c>.)
+/// </summary>
 internal sealed partial class CustomerFeed
 {
     private const int PageSize = 1000;
@@ -187,12 +190,6 @@ internal sealed partial class CustomerFeed
 
         [LoggerMessage(201, LogLevel.Warning, "Customer {Customer}: seqs {From}..{To} left retention before this gateway received them")]
         public static partial void GapLost(ILogger logger, string customer, long from, long to);
-
-        [LoggerMessage(203, LogLevel.Debug, "Socket {Session} of customer {Customer} fell behind; catching up from the log after seq {Seq}")]
-        public static partial void Lagging(ILogger logger, string session, string customer, long seq);
-
-        [LoggerMessage(204, LogLevel.Warning, "Socket {Session} of customer {Customer} could not catch up from the log")]
-        public static partial void CatchUpFailed(ILogger logger, Exception exception, string session, string customer);
 
         [LoggerMessage(202, LogLevel.Warning, "Customer {Customer}: the event log moved to a new epoch forking at seq {Base}; this gateway had released {Released}; sockets above the fork resume")]
         public static partial void EpochChanged(ILogger logger, string customer, long released, long @base);

@@ -1,5 +1,4 @@
 using Fabric.Contracts;
-using Fabric.Gateway.Api;
 using Fabric.Gateway.Telemetry;
 
 namespace Fabric.Gateway.Sockets;
@@ -17,7 +16,7 @@ internal sealed partial class CustomerFeed
     /// from another epoch (<paramref name="epoch"/>) that the current one does not cover starts from the epoch's base,
     /// with <c>recovered:false</c>.
     /// </summary>
-    public async Task SubscribeAsync(SocketSession session, string[] topics, long? since, string? epoch)
+    public async Task SubscribeAsync(SocketSession session, string[] topics, long? since, string? epoch, string? @ref)
     {
         topics = [.. topics.Distinct(StringComparer.Ordinal)];
         // A cluster that cannot be reached must not leave the client waiting without an answer.
@@ -30,7 +29,7 @@ internal sealed partial class CustomerFeed
             if (session.Started)
             {
                 // One cursor per socket: topics added later join at the current position, so history for them is not replayed.
-                session.Send(new SubscribedFrame(topics, Recovered: since is null, session.Cursor, current.Id), ApiJsonContext.Default.SubscribedFrame, positional: true);
+                SocketReplies.Subscribed(session, topics, recovered: since is null, session.Cursor, current.Id, @ref);
                 return;
             }
 
@@ -38,7 +37,7 @@ internal sealed partial class CustomerFeed
             if (since is null)
             {
                 session.Cursor = _released;
-                session.Send(new SubscribedFrame(topics, Recovered: true, _released, current.Id), ApiJsonContext.Default.SubscribedFrame, positional: true);
+                SocketReplies.Subscribed(session, topics, recovered: true, _released, current.Id, @ref);
                 session.Live = true;
                 return;
             }
@@ -46,7 +45,7 @@ internal sealed partial class CustomerFeed
 
         var covered = current.Covers(epoch, since.Value);
         var from = covered ? since.Value : current.ValidUpTo(epoch!);
-        await ReplayAsync(session, topics, from, covered, current, announce: true);
+        await ReplayAsync(session, topics, from, covered, current, announce: true, @ref);
     }
 
     /// <summary>
@@ -71,7 +70,7 @@ internal sealed partial class CustomerFeed
     {
         try
         {
-            await ReplayAsync(session, [], from, covered: true, epoch, announce: false);
+            await ReplayAsync(session, [], from, covered: true, epoch, announce: false, @ref: null);
         }
         catch (Exception ex)
         {
@@ -80,7 +79,7 @@ internal sealed partial class CustomerFeed
         }
     }
 
-    private async Task ReplayAsync(SocketSession session, string[] topics, long since, bool covered, LogEpoch epoch, bool announce)
+    private async Task ReplayAsync(SocketSession session, string[] topics, long since, bool covered, LogEpoch epoch, bool announce, string? @ref)
     {
         lock (_lock)
         {
@@ -89,7 +88,7 @@ internal sealed partial class CustomerFeed
 
         try
         {
-            await ReplayPagesAsync(session, topics, since, covered, epoch, announce);
+            await ReplayPagesAsync(session, topics, since, covered, epoch, announce, @ref);
         }
         finally
         {
@@ -104,7 +103,7 @@ internal sealed partial class CustomerFeed
         }
     }
 
-    private async Task ReplayPagesAsync(SocketSession session, string[] topics, long since, bool covered, LogEpoch epoch, bool announce)
+    private async Task ReplayPagesAsync(SocketSession session, string[] topics, long since, bool covered, LogEpoch epoch, bool announce, string? @ref)
     {
         var cursor = since;
         var next = 0;
@@ -152,7 +151,7 @@ internal sealed partial class CustomerFeed
                     // A since beyond the log's end comes from a log this one is not (e.g. before a restart without durability).
                     var recovered = covered && page.Complete && since <= page.LastSeq;
                     cursor = Math.Min(cursor, page.LastSeq);
-                    session.Send(new SubscribedFrame(topics, recovered, cursor, epoch.Id), ApiJsonContext.Default.SubscribedFrame, positional: true);
+                    SocketReplies.Subscribed(session, topics, recovered, cursor, epoch.Id, @ref);
                     first = false;
                 }
                 else if (fresh && !page.Complete && cursor < page.FirstRetainedSeq - 1)
@@ -197,5 +196,14 @@ internal sealed partial class CustomerFeed
                 }
             }
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(203, LogLevel.Debug, "Socket {Session} of customer {Customer} fell behind; catching up from the log after seq {Seq}")]
+        public static partial void Lagging(ILogger logger, string session, string customer, long seq);
+
+        [LoggerMessage(204, LogLevel.Warning, "Socket {Session} of customer {Customer} could not catch up from the log")]
+        public static partial void CatchUpFailed(ILogger logger, Exception exception, string session, string customer);
     }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Fabric.Contracts;
-using Fabric.Gateway.Api;
+using Fabric.Gateway.Events;
 using Fabric.Gateway.Telemetry;
 
 namespace Fabric.Gateway.Sockets;
@@ -95,12 +95,12 @@ internal sealed partial class CustomerFeed
     public void Stop() => _stopped = true;
 
     /// <summary>Swaps a socket's topics under the feed lock, so no event matched by the old set follows the reply.</summary>
-    public void Unsubscribe(SocketSession session, string[] topics)
+    public void Unsubscribe(SocketSession session, string[] topics, string? @ref)
     {
         lock (_lock)
         {
             session.Topics = session.Topics.Without(topics);
-            session.Send(new UnsubscribedFrame(topics, session.Topics.Topics), ApiJsonContext.Default.UnsubscribedFrame, positional: true);
+            SocketReplies.Unsubscribed(session, topics, @ref);
         }
     }
 

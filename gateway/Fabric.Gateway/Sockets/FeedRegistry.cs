@@ -147,8 +147,77 @@ internal sealed partial class FeedRegistry
             generation = ++_generation;
         }
 
-        var registration = await _grains.Get(feed.Customer).Subscribe(GatewayId, generation, ObserverReference, feed.Witness());
+        var grain = _grains.Get(feed.Customer);
+        var registration = await grain.Subscribe(GatewayId, generation, ObserverReference, feed.Witness());
         feed.OnRegistered(registration);
+        var sessions = feed.Sessions();
+        if (registration.Sessions != sessions.Length)
+        {
+            // The grain holds another number of this gateway's sessions: it was reactivated (sessions live in its memory),
+            // or calls were lost. Hand it the truth.
+            await grain.SyncSessions(GatewayId, [.. sessions.Select(s => s.Describe(GatewayId))]);
+        }
+    }
+
+    /// <summary>
+    /// Tells the customer's grain what a session holds now (topics, watched topics), so presence and the admin list see it.
+    /// Awaited, so a <c>presence</c> right after a <c>subscribe</c> includes the socket; a failure is left to the next
+    /// renewal, which hands the grain every session again when its count is off.
+    /// </summary>
+    public async Task UpdateSessionAsync(SocketSession session)
+    {
+        try
+        {
+            await _grains.Get(session.Customer).UpdateSession(session.Describe(GatewayId));
+        }
+        catch (Exception ex) when (ClusterFailure.Is(ex))
+        {
+            Log.SessionUpdateFailed(_logger, ex, session.Customer);
+        }
+    }
+
+    /// <summary>A socket ended: its grain forgets it (best effort; a missed call is fixed by the next renewal's count).</summary>
+    public void Disconnected(SocketSession session) => _ = DisconnectAsync(session.Customer, session.Id);
+
+    private async Task DisconnectAsync(string customer, string session)
+    {
+        try
+        {
+            await _grains.Get(customer).Disconnect(GatewayId, session);
+        }
+        catch (Exception ex) when (ClusterFailure.Is(ex))
+        {
+            Log.SessionUpdateFailed(_logger, ex, customer);
+        }
+    }
+
+    /// <summary>A join or leave: every socket of this gateway watching the topic gets it, serialized once.</summary>
+    public void OnPresence(PresenceChange change)
+    {
+        if (!_feeds.TryGetValue(change.Customer, out var feed))
+        {
+            return;
+        }
+
+        byte[]? frame = null;
+        foreach (var session in feed.Sessions())
+        {
+            if (session.Watching.Contains(change.Topic, StringComparer.Ordinal))
+            {
+                frame ??= SocketReplies.Membership(change.Joined, change.Topic, SocketCommands.Member(change.Member));
+                session.Enqueue(frame);
+            }
+        }
+    }
+
+    /// <summary>An operator closed a session: 4003, whichever customer feed holds it here.</summary>
+    public void OnKick(string customer, string session)
+    {
+        if (_feeds.TryGetValue(customer, out var feed) && feed.Sessions().FirstOrDefault(s => s.Id == session) is { } found)
+        {
+            Log.Kicked(_logger, session, customer);
+            found.RequestClose(CloseCodes.DisconnectedByOperator, "disconnected by the operator");
+        }
     }
 
     /// <summary>A feed saw the log contradict it: renew its registration now, carrying the feed's witness.</summary>
@@ -206,6 +275,12 @@ internal sealed partial class FeedRegistry
 
         [LoggerMessage(401, LogLevel.Warning, "Renewing the registration with customer {Customer} failed")]
         public static partial void RenewFailed(ILogger logger, Exception exception, string customer);
+
+        [LoggerMessage(403, LogLevel.Debug, "Updating a session with customer {Customer} failed; the next renewal hands the grain every session again")]
+        public static partial void SessionUpdateFailed(ILogger logger, Exception exception, string customer);
+
+        [LoggerMessage(404, LogLevel.Information, "Socket {Session} of customer {Customer} closed by the operator")]
+        public static partial void Kicked(ILogger logger, string session, string customer);
 
         [LoggerMessage(402, LogLevel.Debug, "Unregistering from customer {Customer} failed")]
         public static partial void UnregisterFailed(ILogger logger, Exception exception, string customer);

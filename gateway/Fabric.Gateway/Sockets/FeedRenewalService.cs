@@ -2,21 +2,13 @@ namespace Fabric.Gateway.Sockets;
 
 /// <summary>
 /// Renews this gateway's registrations on a timer (grains expire gateways that stop renewing) and soon after the
-/// cluster changes, and, when the host stops, closes every socket with 1001 so clients reconnect elsewhere and resume.
+/// cluster changes. (Closing sockets on shutdown is <see cref="SocketDrain"/>'s.)
 /// </summary>
 internal sealed partial class FeedRenewalService(
-    FeedRegistry registry, Microsoft.Extensions.Options.IOptions<SocketOptions> options, IHostApplicationLifetime lifetime, ILogger<FeedRenewalService> logger) : BackgroundService
+    FeedRegistry registry, Microsoft.Extensions.Options.IOptions<SocketOptions> options, ILogger<FeedRenewalService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var closeOnStop = lifetime.ApplicationStopping.Register(() =>
-        {
-            foreach (var session in registry.AllSessions())
-            {
-                session.RequestClose(CloseCodes.Shutdown, "server shutting down");
-            }
-        });
-
         // Normally every RenewInterval; after the cluster changed, every second for FastRenewalWindow, since the
         // grains that moved are reachable only once membership has settled, which takes a few seconds.
         var fastUntil = DateTimeOffset.MinValue;

@@ -1,5 +1,5 @@
 using Fabric.Contracts;
-using Fabric.Gateway.Api;
+using Fabric.Gateway.Events;
 
 namespace Fabric.Gateway.Sockets;
 

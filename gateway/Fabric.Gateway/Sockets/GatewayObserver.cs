@@ -10,4 +10,16 @@ internal sealed class GatewayObserver(FeedRegistry registry) : IGatewayObserver
         registry.OnEvents(batch);
         return Task.CompletedTask;
     }
+
+    public Task OnPresence(PresenceChange change)
+    {
+        registry.OnPresence(change);
+        return Task.CompletedTask;
+    }
+
+    public Task OnKick(string customer, string session)
+    {
+        registry.OnKick(customer, session);
+        return Task.CompletedTask;
+    }
 }

@@ -1,8 +1,11 @@
-using Fabric.Gateway.Api;
+using System.Globalization;
+using System.Threading.RateLimiting;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
+using Fabric.Gateway.Sockets.Auth;
 using Fabric.Gateway.Telemetry;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Gateway.Sockets;
@@ -11,27 +14,63 @@ internal static partial class SocketEndpoints
 {
     public const string SubProtocol = "fabric.v1";
 
+    /// <summary>The rate-limiter policy of <c>/v1/ws</c>: this gateway's open sockets and new sockets per second.</summary>
+    private const string ConnectionPolicy = "sockets";
+
     public static WebApplicationBuilder AddFabricSockets(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<SocketOptions>().BindConfiguration(SocketOptions.SectionName).ValidateOnStart();
+        // Hosting logs each request's URL at Information, query string included: a browser's access_token must not reach
+        // the logs (SignalR's documented pitfall), so that category logs warnings and above only.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Services.AddSingleton<IValidateOptions<SocketOptions>, SocketOptionsValidator>();
         builder.Services.AddSingleton<FeedRegistry>();
+        builder.Services.AddSingleton<ConnectionTokens>();
+        builder.Services.AddSingleton<SocketAuthenticator>();
+        builder.Services.AddSingleton<SocketCommands>();
         builder.Services.AddSingleton<KeepAliveWheel>();
         builder.Services.AddHostedService(services => services.GetRequiredService<KeepAliveWheel>());
+        builder.Services.AddSingleton<TokenExpiry>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<TokenExpiry>());
+        builder.Services.AddSingleton<SocketDrain>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<SocketDrain>());
         builder.Services.AddHostedService<FeedRenewalService>();
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            // ASP.NET Core's rate limiter: the concurrency lease is held while the socket's request runs, so it counts
+            // open sockets; the token bucket paces new ones (a gateway restart's clients come back over seconds).
+            limiter.AddPolicy(ConnectionPolicy, context =>
+            {
+                var settings = context.RequestServices.GetRequiredService<IOptions<SocketOptions>>().Value;
+                return RateLimitPartition.Get("gateway", _ => ConnectionLimiter(settings));
+            });
+            limiter.OnRejected = async (rejected, cancellationToken) =>
+            {
+                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+                rejected.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                await Problems.TooManyConnections("This gateway is at its limit of open or new sockets; retry later or elsewhere.").ExecuteAsync(rejected.HttpContext);
+            };
+        });
         return builder;
     }
 
-    private static async Task<IResult?> FindCustomerAsync(CustomerDirectory directory, string customer)
+    private static RateLimiter ConnectionLimiter(SocketOptions settings)
     {
-        try
+        var open = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = settings.MaxConnections, QueueLimit = 0 });
+        if (settings.NewConnectionsPerSecond == 0)
         {
-            return await directory.GetAsync(customer) is null ? Problems.UnknownCustomer() : null;
+            return open;
         }
-        catch (Exception ex) when (ClusterFailure.Is(ex))
+
+        var rate = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            return Problems.Unavailable("The customer registry could not be reached; retry.");
-        }
+            TokenLimit = settings.NewConnectionBurst,
+            TokensPerPeriod = Math.Max(1, settings.NewConnectionsPerSecond / 10),
+            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+        return RateLimiter.CreateChained(open, rate);
     }
 
     /// <summary><c>GET /v1/ws?customer={customer}</c>, subprotocol <c>fabric.v1</c>; see docs/protocol.md.</summary>
@@ -39,19 +78,24 @@ internal static partial class SocketEndpoints
     {
         var options = app.Services.GetRequiredService<IOptions<SocketOptions>>().Value;
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.KeepAliveInterval, KeepAliveTimeout = options.KeepAliveTimeout });
-        app.Map("/v1/ws", ConnectAsync);
+        app.UseRateLimiter();
+        app.Map("/v1/ws", ConnectAsync).RequireRateLimiting(ConnectionPolicy);
         return app;
     }
 
-    private static async Task ConnectAsync(HttpContext context, FeedRegistry registry, CustomerDirectory directory, IOptions<SocketOptions> options, KeepAliveWheel keepAlives, ILoggerFactory loggers)
+    private static async Task ConnectAsync(
+        HttpContext context, FeedRegistry registry, SocketAuthenticator authenticator, SocketCommands commands, CustomerGrains grains, SocketDrain drain,
+        TokenExpiry expiry, IOptions<SocketOptions> options, KeepAliveWheel keepAlives, ILoggerFactory loggers)
     {
+        var settings = options.Value;
         var customer = context.Request.Query["customer"].ToString();
         var requested = context.WebSockets.WebSocketRequestedProtocols;
         var rejection =
             !context.WebSockets.IsWebSocketRequest ? Problems.BadRequest("websocket-required", "This endpoint takes WebSocket connections only.")
-            : !AllowedOrigins.IsAllowed(context.Request.Headers.Origin, options.Value.AllowedOrigins) ? Problems.ForbiddenOrigin()
+            : !AllowedOrigins.IsAllowed(context.Request.Headers.Origin, settings.AllowedOrigins) ? Problems.ForbiddenOrigin()
             : !Names.IsValidId(customer) ? Problems.InvalidCustomer()
             : requested.Count > 0 && !requested.Contains(SubProtocol) ? Problems.BadRequest("unsupported-subprotocol", $"The only subprotocol is {SubProtocol}.")
+            : drain.Draining ? Problems.Unavailable("This gateway is shutting down; connect to another.")
             : null;
         if (rejection is not null)
         {
@@ -59,31 +103,70 @@ internal static partial class SocketEndpoints
             return;
         }
 
-        // An unregistered id gets a 404 before the upgrade, so a stranger's socket activates no grain and writes nothing.
-        if (await FindCustomerAsync(directory, customer) is { } unknown)
+        // Everything before the upgrade: the credential (401/403), then admission by the customer's grain (429). A stranger
+        // activates no grain and writes nothing; a cluster that does not answer in AuthTimeout gets a 503, not a hang.
+        var id = SocketSession.NewId();
+        Fabric.Contracts.SessionAdmission admission;
+        SocketCredential credential;
+        try
         {
-            await unknown.ExecuteAsync(context);
+            var (checkedCredential, problem) = await authenticator.AuthenticateAsync(context, customer).WaitAsync(settings.AuthTimeout);
+            if (problem is not null)
+            {
+                await problem.ExecuteAsync(context);
+                return;
+            }
+
+            credential = checkedCredential!;
+            var pending = new SocketSession.Pending(id, customer, credential);
+            admission = await grains.Get(customer).Connect(pending.Describe(registry.GatewayId), settings.MaxConnectionsPerCustomer).WaitAsync(settings.AuthTimeout);
+        }
+        catch (Exception ex) when (ClusterFailure.Is(ex))
+        {
+            await Problems.Unavailable("The credential or the session could not be checked right now; retry.").ExecuteAsync(context);
+            return;
+        }
+
+        if (!admission.Admitted)
+        {
+            await Problems.TooManyConnections($"This customer already holds {admission.Sessions} sockets, its limit.").ExecuteAsync(context);
             return;
         }
 
         var protocol = requested.Count > 0 ? SubProtocol : null;
-        var (socket, coalescer) = await SocketUpgrade.AcceptAsync(context, protocol, options.Value, keepAlives);
-        using var disposeSocket = socket;
-        using var session = new SocketSession(customer, socket, options.Value, loggers.CreateLogger<SocketSession>(), coalescer);
+        SocketSession session;
+        try
+        {
+            var (socket, coalescer) = await SocketUpgrade.AcceptAsync(context, protocol, settings, keepAlives);
+            session = new SocketSession(customer, id, credential, socket, settings, loggers.CreateLogger<SocketSession>(), coalescer);
+        }
+        catch
+        {
+            // Admitted but never upgraded: the grain must not count it.
+            await grains.Get(customer).Disconnect(registry.GatewayId, id);
+            throw;
+        }
+
+        using var disposeSocket = session.Socket;
+        using var disposeSession = session;
         var feed = registry.Attach(session);
         GatewayTelemetry.ActiveSockets.Add(1);
+        expiry.Track(session);
         try
         {
             var sending = session.RunSendLoopAsync();
-            session.Send(new WelcomeFrame(session.Id, customer, protocol), ApiJsonContext.Default.WelcomeFrame);
-            await session.RunReceiveLoopAsync(feed, context.RequestAborted);
+            SocketReplies.Welcome(session, protocol, admission.Epoch.Id);
+            await session.RunReceiveLoopAsync(commands, feed, context.RequestAborted);
             session.RequestClose(CloseCodes.Normal, "bye");
             await sending;
         }
         finally
         {
-            coalescer?.Detach();
+            session.Ended = true;
+            session.Coalescer?.Detach();
             registry.Detach(session, feed);
+            registry.Disconnected(session);
+            expiry.Ended(session);
             GatewayTelemetry.ActiveSockets.Add(-1);
         }
     }

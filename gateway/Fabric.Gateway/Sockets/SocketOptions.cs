@@ -97,4 +97,60 @@ public sealed class SocketOptions
     /// </summary>
     [OriginList]
     public List<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>
+    /// Clock difference tolerated when checking a connection token's <c>exp</c> (and <c>nbf</c>). Default 30 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan TokenClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long the checks before the upgrade (confirming the credential with the registry, admitting the session with
+    /// the customer's grain) may take before the request is answered 503. Default 10 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
+    public TimeSpan AuthTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Sockets one customer may hold across all gateways; more are refused with 429 before the upgrade. Default 100,000.</summary>
+    [Range(1, 100_000_000)]
+    public int MaxConnectionsPerCustomer { get; set; } = 100_000;
+
+    /// <summary>Sockets this gateway holds at once (all customers); more are refused with 429 before the upgrade. Default 100,000.</summary>
+    [Range(1, 100_000_000)]
+    public int MaxConnections { get; set; } = 100_000;
+
+    /// <summary>New sockets this gateway accepts per second (a token bucket); more are refused with 429. Default 1,000; 0 = no limit.</summary>
+    [Range(0, 10_000_000)]
+    public int NewConnectionsPerSecond { get; set; } = 1_000;
+
+    /// <summary>New sockets accepted at once above that rate (after a gateway restart, its clients come back together). Default 2,000.</summary>
+    [Range(1, 10_000_000)]
+    public int NewConnectionBurst { get; set; } = 2_000;
+
+    /// <summary>
+    /// Frames one socket may send per second, sustained (a token bucket per socket); a client over it gets an
+    /// <c>error</c> <c>rate_limited</c> and the socket is closed with 4008. Default 50.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MessagesPerSecond { get; set; } = 50;
+
+    /// <summary>Frames a quiet socket may send at once above that rate. Default 100.</summary>
+    [Range(1, 1_000_000)]
+    public int MessageBurst { get; set; } = 100;
+
+    /// <summary>Largest <c>data</c> of a <c>publish</c>, as JSON bytes; a larger one gets <c>error</c> <c>payload_too_large</c>. Default 32,768.</summary>
+    [Range(16, 16 * 1024 * 1024)]
+    public int MaxPublishBytes { get; set; } = 32 * 1024;
+
+    /// <summary>
+    /// On shutdown, the time over which the gateway closes its sockets with 4200 (reconnect elsewhere now and resume),
+    /// in batches every <see cref="DrainBatchInterval"/>, so its clients do not all reconnect in the same millisecond.
+    /// Keep it plus <see cref="CloseTimeout"/> under the host's shutdown timeout (30 s). Default 10 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan DrainWindow { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time between two drain batches. Default 100 milliseconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan DrainBatchInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 }

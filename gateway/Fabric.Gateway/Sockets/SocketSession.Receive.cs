@@ -1,8 +1,5 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using System.Text.Json;
-using Fabric.Gateway.Api;
-using Fabric.Gateway.Events;
 
 namespace Fabric.Gateway.Sockets;
 
@@ -12,7 +9,7 @@ internal sealed partial class SocketSession
     private long _invalidWindowStart;
 
     /// <summary>Reads frames until the client closes, the socket fails, or the server closes it.</summary>
-    public async Task RunReceiveLoopAsync(CustomerFeed feed, CancellationToken requestAborted)
+    public async Task RunReceiveLoopAsync(SocketCommands commands, CustomerFeed feed, CancellationToken requestAborted)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, _receiveAbort.Token);
         byte[]? buffer = null;
@@ -70,10 +67,14 @@ internal sealed partial class SocketSession
                         RequestClose(CloseCodes.Normal, "bye");
                         return;
                     case WebSocketMessageType.Binary:
-                        Invalid("binary_not_supported", "Frames must be JSON text.");
+                        if (commands.Admit(this))
+                        {
+                            Invalid("binary_not_supported", "Frames must be JSON text.");
+                        }
+
                         break;
                     default:
-                        await HandleFrameAsync(feed, buffer.AsMemory(0, count));
+                        await commands.HandleAsync(this, feed, buffer.AsMemory(0, count));
                         break;
                 }
             }
@@ -91,101 +92,37 @@ internal sealed partial class SocketSession
         }
     }
 
-    private async Task HandleFrameAsync(CustomerFeed feed, ReadOnlyMemory<byte> text)
+    /// <summary>
+    /// Takes one frame from this socket's inbound token bucket (<see cref="SocketOptions.MessagesPerSecond"/>, burst
+    /// <see cref="SocketOptions.MessageBurst"/>); false when it is empty. Two fields per socket rather than a limiter
+    /// object (a timer each) per socket: only the receive loop touches them.
+    /// </summary>
+    public bool TakeInboundToken()
     {
-        ClientFrame? frame;
-        try
+        var now = Environment.TickCount64;
+        _inboundTokens = Math.Min(_options.MessageBurst, _inboundTokens + (now - _inboundAt) * _options.MessagesPerSecond / 1000.0);
+        _inboundAt = now;
+        if (_inboundTokens < 1)
         {
-            frame = JsonSerializer.Deserialize(text.Span, ApiJsonContext.Default.ClientFrame);
-        }
-        catch (JsonException)
-        {
-            Invalid("invalid_json", "The frame is not a JSON object of the documented shape.");
-            return;
-        }
-
-        switch (frame?.Op)
-        {
-            case "ping":
-                Send(new PongFrame(), ApiJsonContext.Default.PongFrame);
-                break;
-            case "subscribe":
-                if (ValidateTopics(frame.Topics, adding: true) && ValidateSince(frame.Since, frame.Epoch))
-                {
-                    try
-                    {
-                        // A resume replays at the client's pace and holds this loop (no read, so a pong waits unread):
-                        // the keep-alive wheel leaves the socket alone meanwhile.
-                        _coalescer?.BeginHandling();
-                        await feed.SubscribeAsync(this, frame.Topics!, frame.Since, frame.Epoch);
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        // Whatever failed, the socket cannot be positioned: say so with a close code, not a dropped connection.
-                        Log.SubscribeFailed(_logger, ex, Id, Customer);
-                        RequestClose(CloseCodes.Unavailable, "cluster unavailable");
-                    }
-                    finally
-                    {
-                        _coalescer?.EndHandling();
-                    }
-                }
-
-                break;
-            case "unsubscribe":
-                if (ValidateTopics(frame.Topics, adding: false))
-                {
-                    feed.Unsubscribe(this, frame.Topics!);
-                }
-
-                break;
-            case null:
-                Invalid("missing_op", "Every frame needs an \"op\".");
-                break;
-            default:
-                Invalid("unknown_op", "Known ops: subscribe, unsubscribe, ping.");
-                break;
-        }
-    }
-
-    private bool ValidateTopics(string[]? topics, bool adding)
-    {
-        if (topics is not { Length: > 0 } || !topics.All(TopicFilter.IsValidTopic))
-        {
-            Invalid("invalid_topics", "\"topics\" must be a non-empty array of event types; '*' is allowed only at the end.");
             return false;
         }
 
-        if (adding && Topics.With(topics).Count > _options.MaxTopics)
-        {
-            Invalid("too_many_topics", $"A socket may hold at most {_options.MaxTopics} topics.");
-            return false;
-        }
-
+        _inboundTokens--;
         return true;
     }
 
-    private bool ValidateSince(long? since, string? epoch)
-    {
-        if (since is < 0 or > Names.MaxSeq)
-        {
-            Invalid("invalid_since", $"\"since\" must be a seq from 0 to {Names.MaxSeq}.");
-            return false;
-        }
+    private double _inboundTokens;
+    private long _inboundAt = Environment.TickCount64;
 
-        if (epoch is not null && (epoch.Length is 0 or > Names.MaxIdLength || since is null))
-        {
-            Invalid("invalid_epoch", "\"epoch\" must be the epoch of a \"subscribed\" frame, given with \"since\".");
-            return false;
-        }
+    /// <summary>While a frame's work holds the receive loop (a long resume issues no read), the keep-alive wheel leaves the socket alone.</summary>
+    public void BeginHandling() => _coalescer?.BeginHandling();
 
-        return true;
-    }
+    public void EndHandling() => _coalescer?.EndHandling();
 
     /// <summary>Answers an invalid frame with an error; too many in a minute closes the socket with 4000.</summary>
-    private void Invalid(string code, string message)
+    public void Invalid(string code, string message, string? @ref = null)
     {
-        Send(new ErrorFrame(code, message), ApiJsonContext.Default.ErrorFrame);
+        SocketReplies.Error(this, code, message, @ref);
         var now = Environment.TickCount64;
         if (now - _invalidWindowStart > 60_000)
         {
@@ -196,7 +133,7 @@ internal sealed partial class SocketSession
         if (++_invalidFrames > _options.MaxInvalidFramesPerMinute)
         {
             Log.TooManyInvalidFrames(_logger, Id, Customer);
-            RequestClose(CloseCodes.InvalidFrames, "too many invalid frames");
+            RequestCloseAfterQueued(CloseCodes.InvalidFrames, "too many invalid frames");
         }
     }
 }

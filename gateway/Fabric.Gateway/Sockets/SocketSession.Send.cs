@@ -20,7 +20,7 @@ internal sealed partial class SocketSession
             while (await reader.WaitToReadAsync())
             {
                 reader.TryRead(out _);
-                while (!IsClosing)
+                while (!StopSending)
                 {
                     lock (_queue)
                     {
@@ -88,7 +88,7 @@ internal sealed partial class SocketSession
         {
             foreach (var o in batch)
             {
-                if (IsClosing)
+                if (StopSending)
                 {
                     break;
                 }

@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
+using Fabric.Contracts;
+using Fabric.Gateway.Sockets.Auth;
 using Fabric.Gateway.Telemetry;
 
 namespace Fabric.Gateway.Sockets;
@@ -32,18 +32,48 @@ internal sealed partial class SocketSession : IDisposable
     private readonly CoalescingStream? _coalescer;
 
     // coalescer: the stream under the socket, when it can gather a batch's writes into one (null: one write per frame).
-    public SocketSession(string customer, WebSocket socket, SocketOptions options, ILogger logger, CoalescingStream? coalescer = null)
+    public SocketSession(
+        string customer, string id, SocketCredential credential, WebSocket socket, SocketOptions options, ILogger logger, CoalescingStream? coalescer = null)
     {
         Customer = customer;
+        Id = id;
+        Credential = credential;
         _socket = socket;
         _options = options;
         _logger = logger;
         _coalescer = coalescer;
+        _inboundTokens = options.MessageBurst;
     }
 
-    public string Id { get; } = "ses_" + Guid.CreateVersion7().ToString("N");
+    /// <summary>A new session id: <c>ses_</c> and a version-7 GUID, so ids sort by connection time.</summary>
+    public static string NewId() => "ses_" + Guid.CreateVersion7().ToString("N");
+
+    public string Id { get; }
 
     public string Customer { get; }
+
+    /// <summary>Who the socket authenticated as and what it may do; replaced by a <c>refresh</c>.</summary>
+    public SocketCredential Credential { get; set; }
+
+    public DateTimeOffset ConnectedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Topics whose joins and leaves this socket asked for (<c>"presence": true</c>); touched by its receive loop only.</summary>
+    public IReadOnlyList<string> Watching { get; set; } = [];
+
+    /// <summary>This session as the customer's grain keeps it.</summary>
+    public SessionInfo Describe(string gateway) => new(Id, Credential.Sub, Credential.Info, gateway, ConnectedAt, Topics.Topics, Watching);
+
+    /// <summary>A session admitted before its upgrade: what the grain is told when it asks to be let in.</summary>
+    public sealed record Pending(string Id, string Customer, SocketCredential Credential)
+    {
+        public SessionInfo Describe(string gateway) => new(Id, Credential.Sub, Credential.Info, gateway, DateTimeOffset.UtcNow, [], []);
+    }
+
+    /// <summary>The socket, for the request that owns it to dispose.</summary>
+    public WebSocket Socket => _socket;
+
+    /// <summary>The stream under the socket when its writes are coalesced.</summary>
+    public CoalescingStream? Coalescer => _coalescer;
 
     /// <summary>Topics this socket receives; swapped whole, read without a lock by the dispatch path.</summary>
     public TopicFilter Topics { get; set; } = TopicFilter.None;
@@ -60,6 +90,9 @@ internal sealed partial class SocketSession : IDisposable
     public long Cursor { get; set; }
 
     public bool IsClosing => Volatile.Read(ref _close) is not null;
+
+    /// <summary>True once the request that held the socket returned.</summary>
+    public bool Ended { get; set; }
 
     /// <summary>
     /// Queues a reply. Replies are never dropped; <paramref name="positional"/> ones (<c>subscribed</c>,
@@ -237,13 +270,19 @@ internal sealed partial class SocketSession : IDisposable
         waiter?.TrySetResult();
     }
 
-    public void Send<T>(T frame, JsonTypeInfo<T> typeInfo, bool positional = false) => Enqueue(JsonSerializer.SerializeToUtf8Bytes(frame, typeInfo), positional);
-
     /// <summary>
     /// Asks the send loop to drop what is queued and close with <paramref name="status"/>; the first request wins.
     /// If the client does not answer with its own close in time, the socket is aborted.
     /// </summary>
-    public void RequestClose(WebSocketCloseStatus status, string reason)
+    public void RequestClose(WebSocketCloseStatus status, string reason) => RequestClose(new CloseRequest(status, reason, Flush: false));
+
+    /// <summary>
+    /// Like <see cref="RequestClose(WebSocketCloseStatus, string)"/>, but what is already queued (the <c>error</c> that
+    /// explains the close) is sent first. Nothing queued after this request is sent.
+    /// </summary>
+    public void RequestCloseAfterQueued(WebSocketCloseStatus status, string reason) => RequestClose(new CloseRequest(status, reason, Flush: true));
+
+    private void RequestClose(CloseRequest request)
     {
         lock (_queue)
         {
@@ -252,9 +291,10 @@ internal sealed partial class SocketSession : IDisposable
                 return;
             }
 
-            _close = new CloseRequest(status, reason);
+            _close = request;
         }
 
+        _doorbell.Writer.TryWrite(true);
         _doorbell.Writer.TryComplete();
         SignalRoom();
         try
@@ -267,9 +307,12 @@ internal sealed partial class SocketSession : IDisposable
         }
     }
 
+    /// <summary>True once the send loop must send nothing more (a close that does not flush the queue).</summary>
+    private bool StopSending => Volatile.Read(ref _close) is { Flush: false };
+
     public void Dispose() => _receiveAbort.Dispose();
 
-    private sealed record CloseRequest(WebSocketCloseStatus Status, string Reason);
+    private sealed record CloseRequest(WebSocketCloseStatus Status, string Reason, bool Flush);
 
     private static partial class Log
     {
@@ -279,7 +322,5 @@ internal sealed partial class SocketSession : IDisposable
         [LoggerMessage(301, LogLevel.Information, "Socket {Session} of customer {Customer} closed after too many invalid frames")]
         public static partial void TooManyInvalidFrames(ILogger logger, string session, string customer);
 
-        [LoggerMessage(302, LogLevel.Warning, "Socket {Session} of customer {Customer} could not be positioned")]
-        public static partial void SubscribeFailed(ILogger logger, Exception exception, string session, string customer);
     }
 }

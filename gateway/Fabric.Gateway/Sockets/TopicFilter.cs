@@ -8,6 +8,9 @@ internal sealed class TopicFilter
 {
     public static readonly TopicFilter None = new([]);
 
+    /// <summary>Every type: <c>*</c>.</summary>
+    public static readonly TopicFilter All = new(["*"]);
+
     private readonly HashSet<string> _topics;
     private readonly HashSet<string> _exact;
     private readonly string[] _prefixes;
@@ -42,6 +45,23 @@ internal sealed class TopicFilter
 
         return false;
     }
+
+    /// <summary>
+    /// True when every type <paramref name="topic"/> can match is matched here: a grant of <c>chat.*</c> covers
+    /// <c>chat.room1</c> and <c>chat.room1.*</c>, but not <c>chat*</c> or <c>*</c>.
+    /// </summary>
+    public bool Covers(string topic)
+    {
+        if (!topic.EndsWith('*'))
+        {
+            return Matches(topic);
+        }
+
+        var prefix = topic[..^1];
+        return _all || _prefixes.Any(p => prefix.StartsWith(p, StringComparison.Ordinal));
+    }
+
+    public static TopicFilter Of(IEnumerable<string> topics) => new([.. topics.Distinct(StringComparer.Ordinal)]);
 
     public TopicFilter With(IEnumerable<string> topics) => new([.. _topics.Union(topics, StringComparer.Ordinal)]);
 

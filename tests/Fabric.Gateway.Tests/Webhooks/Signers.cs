@@ -21,6 +21,15 @@ internal static class Signers
         return JsonSerializer.Deserialize<SignedRequest[]>(stdout, Json)!;
     }
 
+    /// <summary>Connection tokens signed by npm <c>jose</c> (tests/signers/tokens.mjs), in request order.</summary>
+    public static async Task<string[]> TokensAsync(params TokenRequest[] requests)
+    {
+        var dir = await Directory.Value;
+        var (code, stdout, stderr) = await RunAsync("node", ["tokens.mjs"], dir, JsonSerializer.Serialize(requests, Json));
+        Assert.True(code == 0, "tokens.mjs failed: " + stderr);
+        return JsonSerializer.Deserialize<string[]>(stdout, Json)!;
+    }
+
     /// <summary>Runs another script of tests/signers (independent clients, e.g. npm <c>ws</c>) and returns its exit code and output.</summary>
     public static async Task<(int Code, string Stdout, string Stderr)> RunScriptAsync(string script, params string[] args) =>
         await RunAsync("node", [script, .. args], await Directory.Value, null);
@@ -68,3 +77,6 @@ internal static class Signers
 
 /// <summary>What a provider's library produced: the headers to send and the exact body they sign.</summary>
 internal sealed record SignedRequest(Dictionary<string, string> Headers, string Body);
+
+/// <summary>A token for tests/signers/tokens.mjs: HS256 over the secret's UTF-8 bytes, <c>kid</c> in the header.</summary>
+internal sealed record TokenRequest(string Secret, string? Kid, Dictionary<string, object?> Claims, string? Alg = null);
