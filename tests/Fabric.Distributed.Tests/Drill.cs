@@ -25,13 +25,18 @@ public sealed class Drill : IAsyncDisposable
 
     public List<Listener> Listeners { get; }
 
-    public static async Task<Drill> StartAsync(LocalCluster cluster, string[] customers, int? preferred, Uri[]? gateways = null)
+    /// <summary>
+    /// Registers the customers, puts a listener per customer on each gateway (or two on <paramref name="preferred"/>),
+    /// and starts posting. With <paramref name="chaos"/> (a seed), every listener drops its socket at random and
+    /// reconnects to a random gateway.
+    /// </summary>
+    public static async Task<Drill> StartAsync(LocalCluster cluster, string[] customers, int? preferred, Uri[]? gateways = null, int? chaos = null)
     {
         gateways ??= cluster.Gateways;
         await cluster.RegisterAsync(customers, Producer.Source);
         var listeners = customers.SelectMany(c => preferred is { } p
             ? [new Listener(c, gateways, p), new Listener(c, gateways, p)]
-            : Enumerable.Range(0, gateways.Length).Select(g => new Listener(c, gateways, g))).ToList();
+            : Enumerable.Range(0, gateways.Length).Select(g => new Listener(c, gateways, g, chaos is { } seed ? new Random(seed + g) : null))).ToList();
         var drill = new Drill(new Producer(gateways, customers, TimeSpan.FromMilliseconds(5)), listeners);
         drill._listening = Task.WhenAll(listeners.Select(l => l.RunAsync(drill._stopListeners.Token)));
         var deadline = Stopwatch.StartNew();

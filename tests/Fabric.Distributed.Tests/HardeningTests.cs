@@ -143,7 +143,7 @@ public sealed class HardeningTests(ITestOutputHelper output)
         return new Subscription(socket, subscribed.GetProperty("epoch").GetString()!, subscribed.GetProperty("recovered").GetBoolean());
     }
 
-    private static Uri SocketUri(Uri gateway, string customer) => new($"ws://{gateway.Authority}/v1/ws?customer={customer}");
+    private static Uri SocketUri(Uri gateway, string customer) => new($"ws://{gateway.Authority}/v1/ws?customer={customer}&access_token={LocalCluster.AdminKey}");
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 

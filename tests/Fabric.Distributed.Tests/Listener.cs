@@ -10,7 +10,11 @@ namespace Fabric.Distributed.Tests;
 /// drops, reconnects (to the same gateway first, then the other) and subscribes with <c>since</c>. It records every
 /// event it receives, every resume that could not be covered, and when each event arrived.
 /// </summary>
-public sealed class Listener(string customer, Uri[] gateways, int preferred)
+/// <remarks>
+/// With <paramref name="chaos"/>, it also drops its own socket after a random number of events (1 to 400) and reconnects
+/// to a gateway picked at random: the random disconnects of a flaky network.
+/// </remarks>
+public sealed class Listener(string customer, Uri[] gateways, int preferred, Random? chaos = null)
 {
     private readonly Lock _lock = new();
     private readonly List<(long Seq, string? Key, long At)> _events = [];
@@ -38,12 +42,12 @@ public sealed class Listener(string customer, Uri[] gateways, int preferred)
     {
         for (var attempt = 0; !stop.IsCancellationRequested; attempt++)
         {
-            var gateway = gateways[(preferred + attempt) % gateways.Length];
+            var gateway = chaos is null ? gateways[(preferred + attempt) % gateways.Length] : gateways[chaos.Next(gateways.Length)];
             try
             {
                 using var socket = new ClientWebSocket();
                 socket.Options.AddSubProtocol("fabric.v1");
-                await socket.ConnectAsync(new Uri($"ws://{gateway.Authority}/v1/ws?customer={customer}"), stop);
+                await socket.ConnectAsync(new Uri($"ws://{gateway.Authority}/v1/ws?customer={customer}&access_token={LocalCluster.AdminKey}"), stop);
                 var since = LastSeq;
                 await socket.SendAsync(Encoding.UTF8.GetBytes($"{{\"op\":\"subscribe\",\"topics\":[\"*\"],\"since\":{since}}}"), WebSocketMessageType.Text, true, stop);
                 await ReceiveAsync(socket, stop);
@@ -67,8 +71,16 @@ public sealed class Listener(string customer, Uri[] gateways, int preferred)
     private async Task ReceiveAsync(ClientWebSocket socket, CancellationToken stop)
     {
         var buffer = new byte[64 * 1024];
+        var dropAfter = chaos?.Next(1, 400) ?? int.MaxValue;
         while (true)
         {
+            if (dropAfter <= 0)
+            {
+                Ends.Add("dropped by the client");
+                socket.Abort();
+                return;
+            }
+
             using var message = new MemoryStream();
             WebSocketReceiveResult result;
             do
@@ -113,6 +125,7 @@ public sealed class Listener(string customer, Uri[] gateways, int preferred)
                         _events.Add((root.GetProperty("seq").GetInt64(), key, Stopwatch.GetTimestamp()));
                     }
 
+                    dropAfter--;
                     break;
             }
         }

@@ -74,12 +74,21 @@ public sealed class LocalCluster : IAsyncDisposable
     public async Task<string[]> RedisKeysAsync() =>
         [.. (await RedisAsync("--scan")).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Order(StringComparer.Ordinal)];
 
-    public static async Task<LocalCluster> UpAsync()
+    /// <summary>Starts the cluster; <paramref name="settings"/> (environment variables such as <c>Fabric__Sockets__RenewInterval</c>) reach every part.</summary>
+    public static async Task<LocalCluster> UpAsync(Dictionary<string, string>? settings = null)
     {
         var cluster = new LocalCluster();
+        foreach (var (name, value) in settings ?? [])
+        {
+            cluster.Settings[name] = value;
+        }
+
         await cluster.RunAsync("up");
         return cluster;
     }
+
+    /// <summary>Environment variables every part of the cluster starts with.</summary>
+    public Dictionary<string, string> Settings { get; } = [];
 
     public static LocalCluster Create() => new();
 
@@ -103,6 +112,10 @@ public sealed class LocalCluster : IAsyncDisposable
         start.Environment["FABRIC_CLUSTER_OFFSET"] = _offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["FABRIC_CLUSTER_BUILD"] = "0";
         start.Environment["FABRIC_CLUSTER_CONFIG"] = BuildConfiguration();
+        foreach (var (name, value) in Settings)
+        {
+            start.Environment[name] = value;
+        }
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

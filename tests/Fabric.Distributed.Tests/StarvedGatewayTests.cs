@@ -22,6 +22,8 @@ public sealed class StarvedGatewayTests(ITestOutputHelper output)
             cpus: "0",
             $"Fabric:Seed:Customers:{Customer}:Sources:load:Scheme=none",
             "Fabric:RateLimit:PermitsPerSecond=100000000", "Fabric:RateLimit:Burst=100000000",
+            // The readers connect with the cluster tests' admin key.
+            $"Fabric:Admin:Keys:0={LocalCluster.AdminKey}",
             // A small queue, so that falling behind is certain rather than a matter of this machine's speed.
             "Fabric:Sockets:SendQueueMaxBytes=16384",
             // Retention that covers the whole run: how far behind a starved core lets the sockets fall depends on this
