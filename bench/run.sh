@@ -54,13 +54,16 @@ if [ ! -d bench/peers/node-ws/node_modules ]; then
 fi
 client="dotnet bench/Fabric.Bench/bin/Release/net10.0/Fabric.Bench.dll"
 
-# The bench customer, seeded in embedded mode: an unsigned source, a Standard Webhooks source and a publish key. The
+# The bench customer, seeded in embedded mode: an unsigned source, a Standard Webhooks source, a publish key and the
+# signing key its sockets' connection tokens are signed with (the secret is Target.SigningSecret). The
 # per-customer rate limit stays on (its cost is measured) but far above what one machine can post.
 bench_secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 bench_key='fab~bench~key_bench~bench-only-not-a-secret'
 fabric_seed="--Fabric:Seed:Customers:bench:Sources:load:Scheme=none --Fabric:Seed:Customers:bench:Sources:signed:Scheme=standard
   --Fabric:Seed:Customers:bench:Sources:signed:Secrets:0=$bench_secret --Fabric:Seed:Customers:bench:Keys:0:Key=$bench_key
-  --Fabric:Seed:Customers:bench:Keys:0:Scopes:0=publish --Fabric:RateLimit:PermitsPerSecond=100000000 --Fabric:RateLimit:Burst=100000000"
+  --Fabric:Seed:Customers:bench:Keys:0:Scopes:0=publish --Fabric:RateLimit:PermitsPerSecond=100000000 --Fabric:RateLimit:Burst=100000000
+  --Fabric:Seed:Customers:bench:SigningKeys:0:Id=sk_bench --Fabric:Seed:Customers:bench:SigningKeys:0:Secret=bench-signing-secret-not-a-secret-0123456789
+  --Fabric:Sockets:NewConnectionsPerSecond=0 --Fabric:Sockets:MessagesPerSecond=1000000 --Fabric:Sockets:MessageBurst=1000000"
 export Fabric__RateLimit__PermitsPerSecond=100000000 Fabric__RateLimit__Burst=100000000   # scripts/cluster's gateways
 
 declare -A base=( [fabric]=http://127.0.0.1:5091 [kestrel]=http://127.0.0.1:5090 [signalr]=http://127.0.0.1:5092 [node-ws]=http://127.0.0.1:5093 )

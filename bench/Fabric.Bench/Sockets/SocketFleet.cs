@@ -83,7 +83,7 @@ internal sealed class SocketFleet : IAsyncDisposable
                     socket.Options.AddSubProtocol(protocol);
                 }
 
-                await socket.ConnectAsync(target.SocketUrl, invoker, ct);
+                await socket.ConnectAsync(target.SocketUrlFor(i), invoker, ct);
                 var buffer = new byte[receiveBuffer];
                 await target.HandshakeAsync(socket, buffer, ct);
                 fleet.sockets[i] = socket;

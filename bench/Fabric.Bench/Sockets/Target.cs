@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace Fabric.Bench.Sockets;
@@ -21,6 +22,31 @@ internal sealed record Target(string Kind, Uri SocketUrl, Uri PostUrl, string? S
             _ => throw new ArgumentException($"unknown target kind '{kind}' (fabric, raw, signalr)"),
         };
     }
+
+    /// <summary>
+    /// The secret of the bench customer's seeded signing key <c>sk_bench</c> (bench/run.sh seeds the same): Fabric's
+    /// sockets connect as a browser does, with a connection token of their own in <c>access_token</c>.
+    /// </summary>
+    public const string SigningSecret = "bench-signing-secret-not-a-secret-0123456789";
+
+    /// <summary>Where socket <paramref name="i"/> connects: for Fabric, with its own token (sub <c>user-{i}</c>).</summary>
+    public Uri SocketUrlFor(int i) => Kind == "fabric" ? new Uri(SocketUrl + "&access_token=" + Token($"user-{i}")) : SocketUrl;
+
+    /// <summary>
+    /// An HS256 connection token, made here by hand (header.payload.HMAC, RFC 7519) so the load generator needs no JWT
+    /// library; the gateway checks it with Microsoft.IdentityModel.JsonWebTokens, and the tests with npm jose.
+    /// </summary>
+    public static string Token(string sub, string? pubTopics = null)
+    {
+        var exp = DateTimeOffset.UtcNow.AddHours(2).ToUnixTimeSeconds();
+        var pub = pubTopics is null ? "" : $",\"pub_topics\":[\"{pubTopics}\"]";
+        var header = Base64Url("{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"sk_bench\"}"u8);
+        var payload = Base64Url(Encoding.UTF8.GetBytes($"{{\"sub\":\"{sub}\",\"customer\":\"bench\",\"exp\":{exp}{pub}}}"));
+        var signature = HMACSHA256.HashData(Encoding.UTF8.GetBytes(SigningSecret), Encoding.ASCII.GetBytes(header + "." + payload));
+        return header + "." + payload + "." + Base64Url(signature);
+    }
+
+    private static string Base64Url(ReadOnlySpan<byte> bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>Brings a fresh socket to the point where it receives broadcasts.</summary>
     public async Task HandshakeAsync(ClientWebSocket socket, byte[] buffer, CancellationToken ct)
