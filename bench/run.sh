@@ -5,12 +5,14 @@
 #   bench/run.sh                 full suite, 3 runs; writes bench/results/<date>.md, .jsonl and PNGs (~20 min)
 #   bench/run.sh --runs 5        more runs
 #   bench/run.sh --quick         tiny sizes, 1 run, into a temp dir: proves the harness works (CI); asserts no speed
-#   bench/run.sh --only fanout   one scenario (ingest, e2e, fanout, idle); e2e needs a rate: --rate N or a prior ingest
+#   bench/run.sh --only fanout   some scenarios (ingest, e2e, fanout, chat, idle; a comma list); e2e needs --rate N or ingest
 #   bench/run.sh --tag after-x   results named <date>-after-x, so a second run the same day keeps the first one's files
+#   bench/run.sh --before REF    also measures the gateway built from commit REF (server "fabric-before") in the socket
+#                                scenarios, beside today's: a change's before/after in one run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-quick=0; runs=3; only=""; rate=""; tag=""
+quick=0; runs=3; only=""; rate=""; tag=""; before=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; runs=1 ;;
@@ -18,6 +20,7 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift ;;
     --rate) rate=$2; shift ;;
     --tag) tag=$2; shift ;;
+    --before) before=$2; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -26,7 +29,7 @@ done
 date=$(date -u +%Y-%m-%d)
 if [ "$quick" = 1 ]; then out=$(mktemp -d); else out=bench/results; mkdir -p "$out"; fi
 # A single scenario gets its own file, so it never overwrites a full run's results.
-name=$date${tag:+-$tag}${only:+-$only}
+name=$date${tag:+-$tag}${only:+-${only//,/+}}
 results="$out/$name.jsonl"
 : >"$results"
 logs=$(mktemp -d)
@@ -37,9 +40,12 @@ logs=$(mktemp -d)
 if [ "$quick" = 1 ]; then
   ingest_args="--seconds 1 --warmup 1 --concurrency 8"; e2e_args="--seconds 1 --warmup 1"; default_rate=200
   fanout_sizes="50:20"; idle_sockets=200; idle_max=300; idle_step=100; settle=1
+  chat_args="--sockets 10 --rate 2 --seconds 1 --warmup 1"
 else
   ingest_args="--seconds 8 --warmup 15 --concurrency 128"; e2e_args="--seconds 10 --warmup 10"; default_rate=""
   fanout_sizes="1000:300 10000:60"; idle_sockets=15000; idle_max=19000; idle_step=2500; settle=5
+  # Chat: 100 sockets each publishing 5 messages/s, so 500 messages/s and 50,000 deliveries/s offered.
+  chat_args="--sockets 100 --rate 5 --seconds 10 --warmup 10"
 fi
 
 # One process may hold up to the hard limit of open files; the client and each server need thousands.
@@ -49,6 +55,13 @@ echo "building (Release)…" >&2
 for project in bench/Fabric.Bench bench/Fabric.Bench.Baseline bench/peers/signalr gateway/Fabric.Gateway silo/Fabric.Silo; do
   dotnet build -c Release "$project" -nologo -v q >/dev/null
 done
+if [ -n "$before" ]; then
+  # The other commit's gateway, built in a worktree of its own; the same seed and options as today's (an option it does
+  # not know is ignored).
+  before_dir=$(mktemp -d)/fabric-before
+  git worktree add -q --detach "$before_dir" "$before"
+  dotnet build -c Release "$before_dir/gateway/Fabric.Gateway" -nologo -v q >/dev/null
+fi
 if [ ! -d bench/peers/node-ws/node_modules ]; then
   (cd bench/peers/node-ws && npm ci --no-audit --no-fund >/dev/null)
 fi
@@ -66,8 +79,8 @@ fabric_seed="--Fabric:Seed:Customers:bench:Sources:load:Scheme=none --Fabric:See
   --Fabric:Sockets:NewConnectionsPerSecond=0 --Fabric:Sockets:MessagesPerSecond=1000000 --Fabric:Sockets:MessageBurst=1000000"
 export Fabric__RateLimit__PermitsPerSecond=100000000 Fabric__RateLimit__Burst=100000000   # scripts/cluster's gateways
 
-declare -A base=( [fabric]=http://127.0.0.1:5091 [kestrel]=http://127.0.0.1:5090 [signalr]=http://127.0.0.1:5092 [node-ws]=http://127.0.0.1:5093 )
-declare -A kind=( [fabric]=fabric [kestrel]=raw [signalr]=signalr [node-ws]=raw )
+declare -A base=( [fabric]=http://127.0.0.1:5091 [kestrel]=http://127.0.0.1:5090 [signalr]=http://127.0.0.1:5092 [node-ws]=http://127.0.0.1:5093 [fabric-before]=http://127.0.0.1:5094 )
+declare -A kind=( [fabric]=fabric [kestrel]=raw [signalr]=signalr [node-ws]=raw [fabric-before]=fabric )
 
 server_pid=""
 start() { # server name → starts it, waits until it answers HTTP
@@ -78,6 +91,8 @@ start() { # server name → starts it, waits until it answers HTTP
   case "$name" in
     fabric) exec dotnet gateway/Fabric.Gateway/bin/Release/net10.0/Fabric.Gateway.dll --urls "${base[fabric]}" \
               --Fabric:Embedded:SiloPort=11191 --Fabric:Embedded:GatewayPort=30091 --Logging:LogLevel:Default=Warning $fabric_seed ;;
+    fabric-before) exec dotnet "$before_dir/gateway/Fabric.Gateway/bin/Release/net10.0/Fabric.Gateway.dll" --urls "${base[fabric-before]}" \
+              --Fabric:Embedded:SiloPort=11192 --Fabric:Embedded:GatewayPort=30092 --Logging:LogLevel:Default=Warning $fabric_seed ;;
     kestrel) exec dotnet bench/Fabric.Bench.Baseline/bin/Release/net10.0/Fabric.Bench.Baseline.dll --urls "${base[kestrel]}" ;;
     signalr) exec dotnet bench/peers/signalr/bin/Release/net10.0/Fabric.Bench.SignalR.dll --urls "${base[signalr]}" ;;
     node-ws) exec node bench/peers/node-ws/server.js 5093 ;;
@@ -91,7 +106,7 @@ start() { # server name → starts it, waits until it answers HTTP
   echo "$name did not start; log:" >&2; tail -20 "$logs/$name.log" >&2; return 1
 }
 stop() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
-trap stop EXIT
+trap 'stop; [ -z "$before" ] || git worktree remove --force "$before_dir" 2>/dev/null || true' EXIT
 
 measure() { # server, run, client args… → one results line
   local name=$1 run=$2; shift 2
@@ -103,7 +118,7 @@ measure() { # server, run, client args… → one results line
   stop
 }
 
-want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+want() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
 
 for run in $(seq 1 "$runs"); do
   echo "run $run/$runs" >&2
@@ -144,7 +159,7 @@ fi
 
 for run in $(seq 1 "$runs"); do
   echo "run $run/$runs (sockets)" >&2
-  for server in fabric kestrel signalr node-ws; do
+  for server in fabric ${before:+fabric-before} kestrel signalr node-ws; do
     if want e2e; then
       measure "$server" "$run" e2e --kind "${kind[$server]}" --base "${base[$server]}" --rate "$rate" $e2e_args
     fi
@@ -152,6 +167,10 @@ for run in $(seq 1 "$runs"); do
       for size in $fanout_sizes; do
         measure "$server" "$run" fanout --kind "${kind[$server]}" --base "${base[$server]}" --sockets "${size%%:*}" --events "${size##*:}"
       done
+    fi
+    if want chat && [ "${kind[$server]}" != raw ] && [ "$server" != fabric-before ]; then
+      # A room of sockets publishing through their own sockets: Fabric's publish op beside a SignalR hub method.
+      measure "$server" "$run" chat --kind "${kind[$server]}" --base "${base[$server]}" $chat_args
     fi
     if want idle; then
       start "$server"
@@ -163,6 +182,7 @@ for run in $(seq 1 "$runs"); do
   done
 done
 
-notes=bench/results/notes-$date${tag:+-$tag}.md
-$client report --in "$results" --out "$out" --date "$name" --notes "$([ -z "$only" ] && echo "$notes")"
+# Notes written by hand for this run's name (notes-<name>.md) are appended to its report.
+notes=bench/results/notes-$name.md
+$client report --in "$results" --out "$out" --date "$name" --notes "$notes"
 echo "results: $out/$name.md" >&2

@@ -9,6 +9,7 @@ using Fabric.Bench.Sockets;
 //           [--sign-secret whsec_…] (Standard Webhooks) | [--publish] [--batch N] [--bearer KEY] (publish API)
 //   fanout  --kind fabric|raw|signalr --base URL [--sockets 1000] [--events 200] [--body-bytes 128] [--sources 8]
 //   e2e     --kind K --base URL --rate R [--sockets 1] [--seconds 10] [--warmup 10] [--body-bytes 512]
+//   chat    --kind fabric|signalr --base URL [--sockets 100] [--rate 5] (messages/s per socket) [--seconds 10] [--warmup 10] [--body-bytes 256]
 //   idle    --kind K --base URL --pid PID [--sockets 10000] [--sources 8] [--settle 5]
 //   report  --in results.jsonl --out DIR [--date yyyy-MM-dd] [--notes FILE]
 // Common: --label NAME (which server this is, e.g. "fabric", "kestrel", "node-ws", "signalr"), --run N.
@@ -29,6 +30,9 @@ switch (a.Command)
     case "e2e":
         line = await Scenarios.EndToEndAsync(Target.For(a.Require("kind"), new Uri(a.Require("base"))), a);
         break;
+    case "chat":
+        line = await Scenarios.ChatAsync(Target.For(a.Require("kind"), new Uri(a.Require("base"))), a);
+        break;
     case "idle":
         line = await Scenarios.IdleAsync(Target.For(a.Require("kind"), new Uri(a.Require("base"))), a);
         break;
@@ -36,7 +40,7 @@ switch (a.Command)
         ResultsReport.Write(a.Require("in"), a.Require("out"), a.Get("date", DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)), a.Get("notes", ""));
         return 0;
     default:
-        Console.Error.WriteLine("usage: fabric-bench ingest|fanout|e2e|idle|report [--name value]... (see bench/README.md)");
+        Console.Error.WriteLine("usage: fabric-bench ingest|fanout|e2e|chat|idle|report [--name value]... (see bench/README.md)");
         return 2;
 }
 

@@ -18,7 +18,10 @@ internal static partial class ResultsReport
     public const string FabricPublish = "fabric-publish";
     public const string FabricBatch = "fabric-batch";
     public const string BaselineSigned = "kestrel-signed";
-    public static readonly string[] Servers = [Fabric, FabricSigned, FabricDistributed, Baseline, BaselineSigned, "signalr", "node-ws"];
+
+    /// <summary>The gateway built from another commit (<c>bench/run.sh --before REF</c>): a change's before figure, same run.</summary>
+    public const string FabricBefore = "fabric-before";
+    public static readonly string[] Servers = [Fabric, FabricBefore, FabricSigned, FabricDistributed, Baseline, BaselineSigned, "signalr", "node-ws"];
     private static readonly string[] PublishServers = [FabricPublish, FabricBatch];
 
     public static void Write(string input, string outDir, string date, string notes)
@@ -39,7 +42,8 @@ internal static partial class ResultsReport
           "embedded, each webhook a Standard Webhooks delivery verified by the gateway; **fabric-publish** / **fabric-batch** = the publish API, " +
           "one event or a batch per request; **kestrel-signed** = the baseline driven by the same signing client (Kestrel ignores the headers); **kestrel** = the baseline, " +
           "bare Kestrel (`bench/Fabric.Bench.Baseline`: POST that reads the body; a WebSocket broadcast loop); **signalr** = an " +
-          "ASP.NET Core SignalR hub broadcast (`bench/peers/signalr`); **node-ws** = a plain Node `ws` broadcast server (`bench/peers/node-ws`). " +
+          "ASP.NET Core SignalR hub broadcast (`bench/peers/signalr`); **node-ws** = a plain Node `ws` broadcast server (`bench/peers/node-ws`); " +
+          "**fabric-before** (when present) = the gateway built from the commit given to `--before`, run exactly like **fabric**. " +
           "The client (`bench/Fabric.Bench`) is the same for all of them.");
         w("");
         w("## Machine");
@@ -110,6 +114,11 @@ internal static partial class ResultsReport
                     targets.Add(Target($"Fan-out to {sockets:N0} sockets ≥ 1.2× SignalR", vsSignalR is >= 1.2, $"{vsSignalR:F2}×"));
                     targets.Add(Target($"Fan-out to {sockets:N0} sockets ≥ 2× Node ws", vsNode is >= 2, $"{vsNode:F2}×"));
                 }
+
+                if (Ratio(rows, Fabric, FabricBefore) is { } vsBefore)
+                {
+                    targets.Add(Target($"Fan-out to {sockets:N0} sockets within 5 % of fabric-before", vsBefore >= 0.95, $"{vsBefore:F3}×"));
+                }
             }
 
             Failures(w, lines, "fanout");
@@ -123,6 +132,7 @@ internal static partial class ResultsReport
             plots.Add(FanOutPlot(lines, outDir, date));
         }
 
+        WriteChat(w, lines, targets);
         WriteIdle(w, lines, targets, plots, outDir, date);
 
         w("## Targets (ARCHITECTURE.md)");

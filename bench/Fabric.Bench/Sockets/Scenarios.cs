@@ -85,6 +85,78 @@ internal static class Scenarios
     }
 
     /// <summary>
+    /// Chat: <c>sockets</c> sockets of one room, each publishing <c>rate</c> messages a second through its own socket
+    /// (open loop, phases spread), every socket receiving every message, its own included. After a warm-up at the same
+    /// rate, deliveries/s over the measured seconds and the latency of each delivery (receive time − the stamp made just
+    /// before the send).
+    /// </summary>
+    public static async Task<Dictionary<string, object>> ChatAsync(Target target, Args args)
+    {
+        var n = args.Int("sockets", 100);
+        var rate = args.Double("rate", 5);
+        var bytes = args.Int("body-bytes", 256);
+        await using var fleet = await SocketFleet.OpenAsync(target, n, 32, args.Int("sources", 8), 16384, CancellationToken.None);
+        await ChatAtRateAsync(fleet, target, rate, bytes, args.Seconds("warmup", 10));
+        await SettleAsync(fleet, long.MaxValue, TimeSpan.FromSeconds(10));
+
+        fleet.Reset(record: true);
+        var duration = args.Seconds("seconds", 10);
+        var started = Stopwatch.GetTimestamp();
+        var (sent, late) = await ChatAtRateAsync(fleet, target, rate, bytes, duration);
+        var expected = sent * n;
+        var complete = await SettleAsync(fleet, expected, TimeSpan.FromSeconds(30));
+        var seconds = Stopwatch.GetElapsedTime(started, Math.Max(fleet.LastDeliveryAt, started + 1)).TotalSeconds;
+        var latency = Stats.From(fleet.SortedLatencies());
+        return new()
+        {
+            ["sockets"] = n,
+            ["rate_per_socket"] = rate,
+            ["sent"] = sent,
+            ["late_sends"] = late,
+            ["expected"] = expected,
+            ["delivered"] = fleet.Delivered,
+            ["complete"] = complete,
+            ["closes"] = fleet.Closes,
+            ["deliveries_per_s"] = Math.Round(fleet.Delivered / seconds),
+            ["p50_ms"] = Math.Round(latency.P50, 3),
+            ["p99_ms"] = Math.Round(latency.P99, 3),
+            ["max_ms"] = Math.Round(latency.Max, 3),
+        };
+    }
+
+    /// <summary>
+    /// Every socket sends at <paramref name="rate"/>/s for <paramref name="duration"/>, each on its own schedule; a send
+    /// that starts more than one interval late is counted (the client, not the server, fell behind).
+    /// </summary>
+    private static async Task<(long Sent, long Late)> ChatAtRateAsync(SocketFleet fleet, Target target, double rate, int bytes, TimeSpan duration)
+    {
+        long sent = 0, late = 0;
+        var interval = TimeSpan.FromSeconds(1 / rate);
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, fleet.Count).Select(i => Task.Run(async () =>
+        {
+            // Phases spread over one interval, so the room's messages arrive evenly rather than all at once.
+            var due = interval * i / fleet.Count;
+            for (long k = 0; due < duration; k++, due += interval)
+            {
+                var wait = due - Stopwatch.GetElapsedTime(started);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait);
+                }
+                else if (-wait > interval)
+                {
+                    Interlocked.Increment(ref late);
+                }
+
+                await fleet.SendAsync(i, target.ChatFrame(Payload.Make(k, bytes)), CancellationToken.None);
+                Interlocked.Increment(ref sent);
+            }
+        })));
+        return (sent, late);
+    }
+
+    /// <summary>
     /// Idle sockets: the server's resident memory before and after <c>sockets</c> connected, hand-shaken, idle sockets,
     /// divided by their number. The server's pid comes from the caller, which started it.
     /// </summary>

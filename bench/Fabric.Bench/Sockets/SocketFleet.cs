@@ -98,6 +98,13 @@ internal sealed class SocketFleet : IAsyncDisposable
         return fleet;
     }
 
+    /// <summary>
+    /// Sends <paramref name="frame"/> on socket <paramref name="i"/>. Only one sender per socket (the chat scenario's
+    /// loop for it); the receive loop never sends, so a socket's one send and one receive never overlap themselves.
+    /// </summary>
+    public ValueTask SendAsync(int i, ReadOnlyMemory<byte> frame, CancellationToken ct) =>
+        sockets[i].SendAsync(frame, WebSocketMessageType.Text, true, ct);
+
     /// <summary>Zeroes counters and latencies; from now on latencies are recorded if <paramref name="record"/>.</summary>
     public void Reset(bool record)
     {

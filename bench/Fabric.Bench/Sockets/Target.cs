@@ -29,8 +29,22 @@ internal sealed record Target(string Kind, Uri SocketUrl, Uri PostUrl, string? S
     /// </summary>
     public const string SigningSecret = "bench-signing-secret-not-a-secret-0123456789";
 
-    /// <summary>Where socket <paramref name="i"/> connects: for Fabric, with its own token (sub <c>user-{i}</c>).</summary>
-    public Uri SocketUrlFor(int i) => Kind == "fabric" ? new Uri(SocketUrl + "&access_token=" + Token($"user-{i}")) : SocketUrl;
+    /// <summary>
+    /// Where socket <paramref name="i"/> connects: for Fabric, with its own token (sub <c>user-{i}</c>, allowed to
+    /// publish to <c>chat.*</c> for the chat scenario).
+    /// </summary>
+    public Uri SocketUrlFor(int i) => Kind == "fabric" ? new Uri(SocketUrl + "&access_token=" + Token($"user-{i}", "chat.*")) : SocketUrl;
+
+    /// <summary>
+    /// One chat message from a client, in the server's protocol: Fabric's <c>publish</c> op (answered with
+    /// <c>published</c>, which carries no stamp and so is not counted) or a SignalR invocation of the hub's <c>Send</c>.
+    /// </summary>
+    public byte[] ChatFrame(byte[] payload) => Kind switch
+    {
+        "fabric" => [.. "{\"op\":\"publish\",\"topic\":\"chat.room\",\"data\":"u8, .. payload, .. "}"u8],
+        "signalr" => [.. "{\"type\":1,\"target\":\"Send\",\"arguments\":["u8, .. payload, .. "]}\u001e"u8],
+        _ => throw new ArgumentException($"no chat protocol for '{Kind}' (fabric, signalr)"),
+    };
 
     /// <summary>
     /// An HS256 connection token, made here by hand (header.payload.HMAC, RFC 7519) so the load generator needs no JWT

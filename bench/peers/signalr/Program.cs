@@ -2,7 +2,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 
 // SignalR peer: sockets connect to /hub (JSON hub protocol over WebSockets); POST /broadcast parses the body and sends
-// it to every connection with Clients.All, which serializes once per protocol and writes to each connection.
+// it to every connection with Clients.All, which serializes once per protocol and writes to each connection. A client's
+// invocation of Send (the chat scenario) does the same with the message it sent.
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Services.AddSignalR();
@@ -16,4 +17,7 @@ app.MapPost("/broadcast", async (HttpRequest request, IHubContext<BroadcastHub> 
 });
 app.Run();
 
-internal sealed class BroadcastHub : Hub;
+internal sealed class BroadcastHub : Hub
+{
+    public Task Send(JsonElement message) => Clients.All.SendAsync("e", message);
+}
