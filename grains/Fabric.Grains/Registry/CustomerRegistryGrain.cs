@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Fabric.Grains.Registry;
 
 /// <summary>
-/// One customer's sources and API keys. Reads never write, so asking about a customer that does not exist leaves
+/// One customer's sources, API keys and signing keys. Reads never write, so asking about a customer that does not exist leaves
 /// nothing behind. A change is saved first, then announced on the change feed; if the announcement fails the call
 /// fails, and the caller's retry (every change is idempotent, and a removal that finds nothing announces anyway)
 /// announces it again.
@@ -40,75 +40,51 @@ internal sealed class CustomerRegistryGrain(
         return result;
     }
 
-    public async Task<RegistryResult> PutSource(SourceConfig source)
+    public Task<RegistryResult> PutSource(SourceConfig source)
     {
         ArgumentNullException.ThrowIfNull(source);
+        return PutAsync(state.State.Sources, source.Name, source);
+    }
+
+    public Task<RegistryResult> RemoveSource(string name) => RemoveAsync(state.State.Sources, name);
+
+    public Task<RegistryResult> AddKey(ApiKeyRecord key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return PutAsync(state.State.Keys, key.Id, key);
+    }
+
+    public Task<RegistryResult> RemoveKey(string id) => RemoveAsync(state.State.Keys, id);
+
+    public Task<RegistryResult> AddSigningKey(SigningKeyRecord key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return PutAsync(state.State.SigningKeys, key.Id, key);
+    }
+
+    public Task<RegistryResult> RemoveSigningKey(string id) => RemoveAsync(state.State.SigningKeys, id);
+
+    /// <summary>Sources, API keys and signing keys change the same way: only for a registered customer, saved, then announced.</summary>
+    private async Task<RegistryResult> PutAsync<T>(Dictionary<string, T> items, string id, T item)
+    {
         if (!state.State.Registered)
         {
             return new RegistryResult(RegistryOutcome.UnknownCustomer, null);
         }
 
-        var created = !state.State.Sources.ContainsKey(source.Name);
-        state.State.Sources[source.Name] = source;
+        var created = !items.ContainsKey(id);
+        items[id] = item;
         return await SaveAsync(created ? RegistryOutcome.Created : RegistryOutcome.Updated);
     }
 
-    public async Task<RegistryResult> RemoveSource(string name)
+    private async Task<RegistryResult> RemoveAsync<T>(Dictionary<string, T> items, string id)
     {
         if (!state.State.Registered)
         {
             return new RegistryResult(RegistryOutcome.UnknownCustomer, null);
         }
 
-        return state.State.Sources.Remove(name)
-            ? await SaveAsync(RegistryOutcome.Removed)
-            : await AnnounceAsync(RegistryOutcome.NotFound);
-    }
-
-    public async Task<RegistryResult> AddKey(ApiKeyRecord key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        if (!state.State.Registered)
-        {
-            return new RegistryResult(RegistryOutcome.UnknownCustomer, null);
-        }
-
-        state.State.Keys[key.Id] = key;
-        return await SaveAsync(RegistryOutcome.Created);
-    }
-
-    public async Task<RegistryResult> RemoveKey(string id)
-    {
-        if (!state.State.Registered)
-        {
-            return new RegistryResult(RegistryOutcome.UnknownCustomer, null);
-        }
-
-        return state.State.Keys.Remove(id)
-            ? await SaveAsync(RegistryOutcome.Removed)
-            : await AnnounceAsync(RegistryOutcome.NotFound);
-    }
-
-    public async Task<RegistryResult> AddSigningKey(SigningKeyRecord key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        if (!state.State.Registered)
-        {
-            return new RegistryResult(RegistryOutcome.UnknownCustomer, null);
-        }
-
-        state.State.SigningKeys[key.Id] = key;
-        return await SaveAsync(RegistryOutcome.Created);
-    }
-
-    public async Task<RegistryResult> RemoveSigningKey(string id)
-    {
-        if (!state.State.Registered)
-        {
-            return new RegistryResult(RegistryOutcome.UnknownCustomer, null);
-        }
-
-        return state.State.SigningKeys.Remove(id)
+        return items.Remove(id)
             ? await SaveAsync(RegistryOutcome.Removed)
             : await AnnounceAsync(RegistryOutcome.NotFound);
     }
