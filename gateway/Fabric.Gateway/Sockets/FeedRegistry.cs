@@ -155,6 +155,7 @@ internal sealed partial class FeedRegistry
         {
             // The grain holds another number of this gateway's sessions: it was reactivated (sessions live in its memory),
             // or calls were lost. Hand it the truth.
+            Log.SyncingSessions(_logger, feed.Customer, sessions.Length, registration.Sessions);
             await grain.SyncSessions(GatewayId, [.. sessions.Select(s => s.Describe(GatewayId))]);
         }
     }
@@ -278,6 +279,9 @@ internal sealed partial class FeedRegistry
 
         [LoggerMessage(403, LogLevel.Debug, "Updating a session with customer {Customer} failed; the next renewal hands the grain every session again")]
         public static partial void SessionUpdateFailed(ILogger logger, Exception exception, string customer);
+
+        [LoggerMessage(405, LogLevel.Information, "Customer {Customer}'s grain holds {Held} of this gateway's {Sessions} sessions: handing it the list")]
+        public static partial void SyncingSessions(ILogger logger, string customer, int sessions, int held);
 
         [LoggerMessage(404, LogLevel.Information, "Socket {Session} of customer {Customer} closed by the operator")]
         public static partial void Kicked(ILogger logger, string session, string customer);

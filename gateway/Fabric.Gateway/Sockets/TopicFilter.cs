@@ -11,28 +11,54 @@ internal sealed class TopicFilter
     /// <summary>Every type: <c>*</c>.</summary>
     public static readonly TopicFilter All = new(["*"]);
 
-    private readonly HashSet<string> _topics;
-    private readonly HashSet<string> _exact;
+    // Exact topics are looked up in a set only past this many: below it a scan is as fast and costs no set per socket.
+    private const int SetThreshold = 8;
+
+    // Every socket holds one filter (often two, with its credential's), so it keeps arrays, not sets: an idle socket's
+    // memory is the gateway's capacity.
+    private readonly string[] _topics;
+    private readonly string[] _exact;
+    private readonly HashSet<string>? _exactSet;
     private readonly string[] _prefixes;
     private readonly bool _all;
 
-    private TopicFilter(HashSet<string> topics)
+    private TopicFilter(string[] distinctSorted)
     {
-        _topics = topics;
-        _exact = new HashSet<string>(topics.Where(t => !t.EndsWith('*')), StringComparer.Ordinal);
-        _prefixes = [.. topics.Where(t => t.Length > 1 && t.EndsWith('*')).Select(t => t[..^1])];
-        _all = topics.Contains("*");
+        _topics = distinctSorted;
+        _all = Array.IndexOf(distinctSorted, "*") >= 0;
+        _exact = [.. distinctSorted.Where(t => !t.EndsWith('*'))];
+        _exactSet = _exact.Length > SetThreshold ? new HashSet<string>(_exact, StringComparer.Ordinal) : null;
+        _prefixes = [.. distinctSorted.Where(t => t.Length > 1 && t.EndsWith('*')).Select(t => t[..^1])];
     }
 
-    public int Count => _topics.Count;
+    public int Count => _topics.Length;
 
-    public string[] Topics => [.. _topics.Order(StringComparer.Ordinal)];
+    /// <summary>The topics, sorted (a copy).</summary>
+    public string[] Topics => [.. _topics];
 
     public bool Matches(string type)
     {
-        if (_all || _exact.Contains(type))
+        if (_all)
         {
             return true;
+        }
+
+        if (_exactSet is not null)
+        {
+            if (_exactSet.Contains(type))
+            {
+                return true;
+            }
+        }
+        else
+        {
+            foreach (var exact in _exact)
+            {
+                if (string.Equals(exact, type, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
         }
 
         foreach (var prefix in _prefixes)
@@ -61,15 +87,26 @@ internal sealed class TopicFilter
         return _all || _prefixes.Any(p => prefix.StartsWith(p, StringComparison.Ordinal));
     }
 
-    public static TopicFilter Of(IEnumerable<string> topics) => new([.. topics.Distinct(StringComparer.Ordinal)]);
+    public static TopicFilter Of(IEnumerable<string> topics) => Make(topics);
 
-    public TopicFilter With(IEnumerable<string> topics) => new([.. _topics.Union(topics, StringComparer.Ordinal)]);
+    public TopicFilter With(IEnumerable<string> topics) => Make(_topics.Concat(topics));
 
     public TopicFilter Without(IEnumerable<string> topics)
     {
-        var left = new HashSet<string>(_topics, StringComparer.Ordinal);
-        left.ExceptWith(topics);
-        return new TopicFilter(left);
+        var gone = topics as ICollection<string> ?? [.. topics];
+        return Make(_topics.Where(t => !gone.Contains(t)));
+    }
+
+    /// <summary>The shared <see cref="None"/> and <see cref="All"/> where they fit: most sockets want everything.</summary>
+    private static TopicFilter Make(IEnumerable<string> topics)
+    {
+        string[] sorted = [.. topics.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        return sorted switch
+        {
+            [] => None,
+            ["*"] => All,
+            _ => new TopicFilter(sorted),
+        };
     }
 
     /// <summary>1-200 printable ASCII characters without spaces; <c>*</c> only as the last character.</summary>

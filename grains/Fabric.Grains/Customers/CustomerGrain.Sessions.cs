@@ -154,7 +154,7 @@ internal sealed partial class CustomerGrain
         _sessions[session.Session] = session;
         if (!_sessionsBySub.TryGetValue(session.Sub, out var ofSub))
         {
-            _sessionsBySub[session.Sub] = ofSub = [];
+            _sessionsBySub[session.Sub] = ofSub = new List<SessionInfo>(1);   // most subs hold one session
         }
 
         ofSub.Add(session);
