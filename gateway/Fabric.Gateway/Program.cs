@@ -4,6 +4,7 @@ using Fabric.Gateway.Auth;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Http;
 using Fabric.Gateway.Hosting;
+using Fabric.Gateway.Outbound;
 using Fabric.Gateway.Sockets;
 using Fabric.Gateway.Telemetry;
 using Fabric.Gateway.Webhooks;
@@ -37,6 +38,7 @@ public static class Program
         app.MapFabricHealth();
         app.MapFabricOpenApi();
         app.MapAdminApi();
+        app.MapOutboundAdmin();
         app.MapWebhooks();
         app.MapEventsApi();
         app.MapSockets();

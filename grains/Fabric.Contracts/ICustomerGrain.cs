@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Fabric.Contracts;
 
 /// <summary>
@@ -68,6 +70,25 @@ public interface ICustomerGrain : IGrainWithStringKey
     /// <summary>Closes a session on whichever gateway holds it; false when no such session is registered.</summary>
     [Alias("Kick")]
     Task<bool> Kick(string session);
+
+    /// <summary>
+    /// Registers an outbound endpoint: it is told of every append from now on, and holds back the log's trim while it
+    /// lags (up to the customer's hold-back bounds). Returns the customer's newest seq.
+    /// </summary>
+    [Alias("AddEndpoint")]
+    Task<long> AddEndpoint(string endpoint, long cursor);
+
+    /// <summary>Forgets an endpoint: no more notices, no more hold-back.</summary>
+    [Alias("RemoveEndpoint")]
+    Task RemoveEndpoint(string endpoint);
+
+    /// <summary>The customer's endpoint ids.</summary>
+    [Alias("GetEndpoints")]
+    Task<IReadOnlyList<string>> GetEndpoints();
+
+    /// <summary>An endpoint has settled every event up to <paramref name="cursor"/>: the log may trim up to there.</summary>
+    [OneWay, Alias("EndpointProgress")]
+    Task EndpointProgress(string endpoint, long cursor);
 }
 
 /// <summary>The answer to <see cref="ICustomerGrain.Subscribe"/>.</summary>

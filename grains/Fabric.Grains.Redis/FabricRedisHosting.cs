@@ -1,5 +1,6 @@
 using Fabric.Contracts;
 using Fabric.Grains.Log;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -63,6 +64,30 @@ public static class FabricRedisHosting
         // Silos and gateways must agree on both; override with Fabric:Cluster:ServiceId / ClusterId.
         options.ServiceId = configuration["Fabric:Cluster:ServiceId"] ?? "fabric";
         options.ClusterId = configuration["Fabric:Cluster:ClusterId"] ?? "fabric";
+    }
+
+    /// <summary>
+    /// ASP.NET Core Data Protection, which encrypts customers' secrets at rest: the gateway encrypts (sources, signing
+    /// keys, endpoint secrets) and the gateway or a silo decrypts (checking signatures, signing outbound webhooks).
+    /// Distributed mode keeps the key ring in Redis, so every gateway and silo reads what any of them wrote; embedded
+    /// mode keeps it in memory, as it keeps everything.
+    /// </summary>
+    public static IServiceCollection AddFabricDataProtection(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var protection = services.AddDataProtection().SetApplicationName("fabric");
+        if (IsDistributed(configuration))
+        {
+            var redis = RedisConfiguration(configuration);
+            var connection = new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(redis));
+            protection.PersistKeysToStackExchangeRedis(() => connection.Value.GetDatabase(), "fabric:data-protection-keys");
+        }
+        else
+        {
+            protection.UseEphemeralDataProtectionProvider();
+        }
+
+        return services;
     }
 
     /// <summary>The Redis connection settings of distributed mode, for what a gateway keeps in Redis itself (Data Protection keys).</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using Fabric.Grains.Hosting;
 using Fabric.Grains.Redis;
+using Fabric.Outbound.Hosting;
 using Fabric.Silo;
 
 // The standalone silo. Distributed mode (Fabric:Mode=Distributed): Redis membership, state, reminders and event log.
@@ -11,7 +12,7 @@ var distributed = FabricRedisHosting.IsDistributed(builder.Configuration);
 
 builder.UseOrleans(silo =>
 {
-    silo.AddActivityPropagation().AddFabricGrains(builder.Configuration);
+    silo.AddActivityPropagation().AddFabricGrains(builder.Configuration).AddFabricOutbound(builder.Configuration);
     if (!distributed)
     {
         silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort).AddFabricInMemoryState();
@@ -32,6 +33,7 @@ builder.UseOrleans(silo =>
             .UseFabricRedis(builder.Configuration);
     }
 });
+builder.Services.AddFabricDataProtection(builder.Configuration);
 builder.AddFabricSiloTelemetry();
 builder.Services.AddHealthChecks();
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))

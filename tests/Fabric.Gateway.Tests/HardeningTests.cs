@@ -227,5 +227,13 @@ public sealed class HardeningTests(GatewayFixture fixture)
         public Task<IReadOnlyList<PresenceMember>> GetPresence(string topic) => throw new NotSupportedException();
 
         public Task<bool> Kick(string session) => throw new NotSupportedException();
+
+        public Task<long> AddEndpoint(string endpoint, long cursor) => throw new NotSupportedException();
+
+        public Task RemoveEndpoint(string endpoint) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<string>> GetEndpoints() => throw new NotSupportedException();
+
+        public Task EndpointProgress(string endpoint, long cursor) => throw new NotSupportedException();
     }
 }

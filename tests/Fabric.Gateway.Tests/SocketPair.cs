@@ -1,7 +1,8 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Net;
 using System.Text.Json;
+using Fabric.Contracts;
 
 namespace Fabric.Gateway.Tests;
 
@@ -10,7 +11,7 @@ internal sealed class SocketPair : IAsyncDisposable
 {
     /// <summary>The credential of a session built by hand: an operator's, every topic both ways.</summary>
     public static readonly Sockets.Auth.SocketCredential Admin =
-        new(Sockets.Auth.SocketCredential.Admin, "admin", null, Sockets.TopicFilter.All, Sockets.TopicFilter.All, null, null);
+        new(Sockets.Auth.SocketCredential.Admin, "admin", null, TopicFilter.All, TopicFilter.All, null, null);
 
     private readonly TcpClient _serverTcp;
     private readonly TcpClient _clientTcp;

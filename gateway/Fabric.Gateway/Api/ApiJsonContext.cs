@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
+using Fabric.Gateway.Outbound;
 using Fabric.Gateway.Admin;
 using Fabric.Gateway.Webhooks;
 
@@ -23,4 +24,12 @@ namespace Fabric.Gateway.Api;
 [JsonSerializable(typeof(SigningKeyCreated))]
 [JsonSerializable(typeof(SessionList))]
 [JsonSerializable(typeof(SlackChallenge))]
+[JsonSerializable(typeof(EndpointRequest))]
+[JsonSerializable(typeof(EndpointResponse))]
+[JsonSerializable(typeof(EndpointList))]
+[JsonSerializable(typeof(RotateRequest))]
+[JsonSerializable(typeof(MessageList))]
+[JsonSerializable(typeof(RecoverRequest))]
+[JsonSerializable(typeof(RecoveryResponse))]
+[JsonSerializable(typeof(RetryResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,9 +1,7 @@
 using Fabric.Gateway.Events;
 using Fabric.Grains.Redis;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace Fabric.Gateway.Customers;
 
@@ -25,18 +23,7 @@ internal static class CustomerHostingExtensions
         builder.Services.AddSingleton<SecretProtector>();
         builder.Services.AddHostedService<RegistryChangesPoller>();
 
-        var protection = builder.Services.AddDataProtection().SetApplicationName("fabric");
-        if (FabricRedisHosting.IsDistributed(builder.Configuration))
-        {
-            var redis = FabricRedisHosting.ConnectionOptions(builder.Configuration);
-            var connection = new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(redis));
-            protection.PersistKeysToStackExchangeRedis(() => connection.Value.GetDatabase(), "fabric:data-protection-keys");
-        }
-        else
-        {
-            protection.UseEphemeralDataProtectionProvider();
-        }
-
+        builder.Services.AddFabricDataProtection(builder.Configuration);
         return builder;
     }
 }

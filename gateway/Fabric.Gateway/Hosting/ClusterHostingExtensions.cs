@@ -1,6 +1,7 @@
 using Fabric.Gateway.Sockets;
 using Fabric.Grains.Hosting;
 using Fabric.Grains.Redis;
+using Fabric.Outbound.Hosting;
 using Orleans.Configuration;
 
 namespace Fabric.Gateway.Hosting;
@@ -31,6 +32,8 @@ internal static partial class ClusterHostingExtensions
                 })
                 .AddActivityPropagation()
                 .UseConnectionRetryFilter(WaitForSiloAsync));
+            // The silos deliver outbound webhooks; the gateway checks an endpoint's URL when it is registered.
+            builder.Services.AddFabricOutboundPolicy(builder.Configuration);
             builder.Services.AddSingleton<GatewayCountChangedHandler>(services =>
                 (_, e) =>
                 {
@@ -46,7 +49,8 @@ internal static partial class ClusterHostingExtensions
             .UseLocalhostClustering(ports.SiloPort, ports.GatewayPort)
             .AddFabricInMemoryState()
             .AddActivityPropagation()
-            .AddFabricGrains(builder.Configuration));
+            .AddFabricGrains(builder.Configuration)
+            .AddFabricOutbound(builder.Configuration));
         return builder;
     }
 

@@ -42,6 +42,8 @@ internal static class Problems
 
     public static ProblemHttpResult NotFound(string code, string detail) => Problem(StatusCodes.Status404NotFound, code, "Not found", detail);
 
+    public static ProblemHttpResult Conflict(string code, string detail) => Problem(StatusCodes.Status409Conflict, code, "Conflict", detail);
+
     public static ProblemHttpResult Unauthorized(string detail = "A valid key is required: Authorization: Bearer <key>.") =>
         Problem(StatusCodes.Status401Unauthorized, "unauthorized", "Unauthorized", detail);
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Fabric.Contracts;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Events;

@@ -24,13 +24,13 @@ internal static class TelemetryHostingExtensions
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("fabric-gateway"))
             .WithMetrics(m => m
-                .AddMeter(GatewayTelemetry.Name, GrainsTelemetry.Name, "Microsoft.Orleans")
+                .AddMeter(GatewayTelemetry.Name, GrainsTelemetry.Name, global::Fabric.Outbound.OutboundTelemetry.Name, "Microsoft.Orleans")
                 .AddAspNetCoreInstrumentation());
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             otel.WithTracing(t => t
                     .SetSampler(sampler)
-                    .AddSource(GatewayTelemetry.Name, GrainsTelemetry.Name, "Microsoft.Orleans.Application")
+                    .AddSource(GatewayTelemetry.Name, GrainsTelemetry.Name, global::Fabric.Outbound.OutboundTelemetry.Name, "Microsoft.Orleans.Application")
                     .AddAspNetCoreInstrumentation(o => o.Filter = ctx => ctx.Request.Path != "/healthz"))
                 .UseOtlpExporter();
         }

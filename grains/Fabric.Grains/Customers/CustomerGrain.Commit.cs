@@ -220,7 +220,7 @@ internal sealed partial class CustomerGrain
                 }
 
                 var now = _time.GetUtcNow();
-                if (_head.LastSeq - _head.FirstRetainedSeq + 1 > _options.RetentionMaxEvents || now - _lastTrim >= TimeSpan.FromSeconds(1) || _bytesSinceTrim > _options.RetentionMaxBytes / 8)
+                if (_head.LastSeq - _head.FirstRetainedSeq + 1 > Limits(now).MaxEvents || now - _lastTrim >= TimeSpan.FromSeconds(1) || _bytesSinceTrim > _options.RetentionMaxBytes / 8)
                 {
                     _bytesSinceTrim = 0;
                     await TrimAsync(now, keys: true);

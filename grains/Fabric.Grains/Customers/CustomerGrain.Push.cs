@@ -52,6 +52,8 @@ internal sealed partial class CustomerGrain
             GrainsTelemetry.Pushes.Add(1);
         }
 
+        NotifyEndpoints(events[^1].Seq);
+
         if (_options.PublishToStream)
         {
             _streamBacklog.AddRange(events);

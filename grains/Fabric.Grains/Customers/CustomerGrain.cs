@@ -29,6 +29,7 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
     private readonly Dictionary<string, long> _gatewayGenerations = new(StringComparer.Ordinal);
     private readonly IdempotencyWindow _idempotency;
     private readonly IPersistentState<GatewayRegistrations> _registrations;
+    private readonly IPersistentState<EndpointRegistrations> _endpoints;
     private LogHead _head = LogHead.Empty;
     private LogEpoch _epoch = LogEpoch.New(0);
 
@@ -37,12 +38,14 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
 
     public CustomerGrain(
         [PersistentState("gateways")] IPersistentState<GatewayRegistrations> registrations,
+        [PersistentState("endpoints")] IPersistentState<EndpointRegistrations> endpoints,
         IEventLog log,
         IOptions<CustomerOptions> options,
         [FromKeyedServices(FabricTime.Key)] TimeProvider time,
         ILogger<CustomerGrain> logger)
     {
         _registrations = registrations;
+        _endpoints = endpoints;
         _log = log;
         _options = options.Value;
         _time = time;
@@ -132,9 +135,6 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
     }
 
     private const string RetentionReminder = "retention";
-
-    private RetentionLimits Limits(DateTimeOffset now) =>
-        new(_options.RetentionMaxEvents, _options.RetentionMaxBytes, now - _options.RetentionMaxAge);
 
     /// <summary>
     /// Best effort: a failed trim leaves extra history behind, never an acknowledged event unacknowledged. The keys'

@@ -98,6 +98,25 @@ public sealed class CustomerOptions
     /// </summary>
     public bool PublishToStream { get; set; } = true;
 
+    /// <summary>
+    /// Most events an outbound endpoint that lags may hold back from the trim (counted from its cursor to the log's end).
+    /// Default 100,000. Past it, retention goes on and the endpoint marks the events it lost as failed (reason
+    /// <c>expired</c>). See docs/outbound.md.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int EndpointHoldMaxEvents { get; set; } = 100_000;
+
+    /// <summary>Most bytes kept while an endpoint lags (instead of <see cref="RetentionMaxBytes"/>). Default 256 MiB.</summary>
+    [Range(1024L, 1L << 40)]
+    public long EndpointHoldMaxBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// Oldest an event may be and still be held for a lagging endpoint. Default 72 hours: longer than the default retry
+    /// schedule (about 27.6 hours), so a failing endpoint's pending events stay until their last attempt.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan EndpointHoldMaxAge { get; set; } = TimeSpan.FromHours(72);
+
     /// <summary>Most events waiting to be published on the stream; the oldest go beyond it. Default 10,000.</summary>
     [Range(1, 1_000_000)]
     public int StreamBacklogMax { get; set; } = 10_000;

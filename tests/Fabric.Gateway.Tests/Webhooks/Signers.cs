@@ -30,6 +30,15 @@ internal static class Signers
         return JsonSerializer.Deserialize<string[]>(stdout, Json)!;
     }
 
+    /// <summary>Checks outbound deliveries with npm <c>standardwebhooks</c> (tests/signers/verify.mjs); null = verified, else the library's error.</summary>
+    public static async Task<string?[]> VerifyAsync(params VerifyRequest[] requests)
+    {
+        var dir = await Directory.Value;
+        var (code, stdout, stderr) = await RunAsync("node", ["verify.mjs"], dir, JsonSerializer.Serialize(requests, Json));
+        Assert.True(code == 0, "verify.mjs failed: " + stderr);
+        return [.. JsonSerializer.Deserialize<VerifyResult[]>(stdout, Json)!.Select(r => r.Ok ? null : r.Error ?? "not verified")];
+    }
+
     /// <summary>Runs another script of tests/signers (independent clients, e.g. npm <c>ws</c>) and returns its exit code and output.</summary>
     public static async Task<(int Code, string Stdout, string Stderr)> RunScriptAsync(string script, params string[] args) =>
         await RunAsync("node", [script, .. args], await Directory.Value, null);
@@ -80,3 +89,8 @@ internal sealed record SignedRequest(Dictionary<string, string> Headers, string 
 
 /// <summary>A token for tests/signers/tokens.mjs: HS256 over the secret's UTF-8 bytes, <c>kid</c> in the header.</summary>
 internal sealed record TokenRequest(string Secret, string? Kid, Dictionary<string, object?> Claims, string? Alg = null);
+
+/// <summary>A delivery for tests/signers/verify.mjs: the secret, the three <c>webhook-*</c> headers, the exact body.</summary>
+internal sealed record VerifyRequest(string Secret, Dictionary<string, string> Headers, string Body);
+
+internal sealed record VerifyResult(bool Ok, string? Error);

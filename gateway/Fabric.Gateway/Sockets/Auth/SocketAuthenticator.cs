@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Fabric.Contracts;
 using Fabric.Gateway.Auth;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Http;

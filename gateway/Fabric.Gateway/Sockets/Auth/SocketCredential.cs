@@ -1,3 +1,4 @@
+using Fabric.Contracts;
 namespace Fabric.Gateway.Sockets.Auth;
 
 /// <summary>

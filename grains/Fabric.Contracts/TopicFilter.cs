@@ -1,10 +1,10 @@
-namespace Fabric.Gateway.Sockets;
+namespace Fabric.Contracts;
 
 /// <summary>
 /// The event types a socket wants: exact types, <c>*</c> for all, or a prefix ending in <c>*</c> (<c>payment.*</c>).
 /// Immutable, so the dispatch path reads it without a lock while the receive loop swaps in a new one.
 /// </summary>
-internal sealed class TopicFilter
+public sealed class TopicFilter
 {
     public static readonly TopicFilter None = new([]);
 

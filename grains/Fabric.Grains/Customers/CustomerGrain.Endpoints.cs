@@ -1,0 +1,89 @@
+using Fabric.Contracts;
+using Fabric.Contracts.Endpoints;
+using Fabric.Grains.Log;
+
+namespace Fabric.Grains.Customers;
+
+/// <summary>
+/// The customer's log is its endpoints' outbox: nothing is copied per event. Each endpoint grain keeps a cursor into
+/// the log; this grain tells every endpoint when events were appended (one one-way call per push, not per event) and
+/// keeps what a lagging endpoint has not settled, up to <see cref="CustomerOptions.EndpointHoldMaxEvents"/>,
+/// <see cref="CustomerOptions.EndpointHoldMaxBytes"/> and <see cref="CustomerOptions.EndpointHoldMaxAge"/>; past those the
+/// trim goes on and the endpoint marks what it lost as failed.
+/// </summary>
+internal sealed partial class CustomerGrain
+{
+    public async Task<long> AddEndpoint(string endpoint, long cursor)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(endpoint);
+        _endpoints.State.Cursors[endpoint] = Math.Clamp(cursor, 0, _head.LastSeq);
+        await _endpoints.WriteStateAsync();
+        return _head.LastSeq;
+    }
+
+    public async Task RemoveEndpoint(string endpoint)
+    {
+        if (_endpoints.State.Cursors.Remove(endpoint))
+        {
+            await _endpoints.WriteStateAsync();
+        }
+    }
+
+    public Task<IReadOnlyList<string>> GetEndpoints() =>
+        Task.FromResult<IReadOnlyList<string>>([.. _endpoints.State.Cursors.Keys.Order(StringComparer.Ordinal)]);
+
+    public Task EndpointProgress(string endpoint, long cursor)
+    {
+        // Only known endpoints, and only forward: a late report of a removed endpoint must not bring it back.
+        if (_endpoints.State.Cursors.TryGetValue(endpoint, out var known) && cursor > known)
+        {
+            _endpoints.State.Cursors[endpoint] = cursor;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Tells every endpoint the log now ends at <paramref name="lastSeq"/>; one-way, so a slow endpoint costs nothing here.</summary>
+    private void NotifyEndpoints(long lastSeq)
+    {
+        foreach (var endpoint in _endpoints.State.Cursors.Keys)
+        {
+            _ = GrainFactory.GetGrain<IEndpointGrain>(EndpointKey.Of(Customer, endpoint)).OnAppended(lastSeq);
+        }
+    }
+
+    /// <summary>The lowest cursor of any endpoint, or null when none lags behind the log's end.</summary>
+    private long? EndpointHold()
+    {
+        long? lowest = null;
+        foreach (var cursor in _endpoints.State.Cursors.Values)
+        {
+            if (cursor < _head.LastSeq && (lowest is null || cursor < lowest))
+            {
+                lowest = cursor;
+            }
+        }
+
+        return lowest;
+    }
+
+    /// <summary>
+    /// Retention while an endpoint lags: the events after its cursor are kept (within the hold-back bounds), which
+    /// may keep more of the settled ones too — never fewer than retention alone would.
+    /// </summary>
+    private RetentionLimits Limits(DateTimeOffset now)
+    {
+        var normal = new RetentionLimits(_options.RetentionMaxEvents, _options.RetentionMaxBytes, now - _options.RetentionMaxAge);
+        if (EndpointHold() is not { } hold)
+        {
+            return normal;
+        }
+
+        var lagging = (int)Math.Min(_head.LastSeq - hold, _options.EndpointHoldMaxEvents);
+        var cutoff = now - _options.EndpointHoldMaxAge;
+        return new RetentionLimits(
+            Math.Max(normal.MaxEvents, lagging),
+            Math.Max(normal.MaxBytes, _options.EndpointHoldMaxBytes),
+            cutoff < normal.Cutoff ? cutoff : normal.Cutoff);
+    }
+}

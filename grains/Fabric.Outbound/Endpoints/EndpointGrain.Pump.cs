@@ -1,0 +1,362 @@
+using System.Diagnostics;
+using Fabric.Contracts;
+
+namespace Fabric.Outbound.Endpoints;
+
+/// <summary>
+/// The delivery loop: take new events from the log while there is room, start the attempts that are due (in seq order;
+/// ordered endpoints one at a time), move the cursor past what settled, save, and wait for whichever comes first — an
+/// attempt ending, an append, a call, the next due attempt.
+/// </summary>
+internal sealed partial class EndpointGrain
+{
+    private const int PageSize = 256;
+    private const string DeliverReminder = "deliver";
+
+    private TaskCompletionSource? _wake;
+    private Task? _pump;
+    private long _knownLast = long.MaxValue;
+    private bool _dirty;
+    private bool _urgent;
+    private long _lastSave;
+    private long _lastReport;
+    private long _reported = -1;
+    private bool _reminderOn;
+    private int _inFlight;
+    private double _tokens;
+    private DateTimeOffset _tokensAt;
+    private TopicFilter? _topics;
+
+    // Events read but not attempted yet, so a first attempt does not read the log again; dropped after it.
+    private readonly Dictionary<long, EventEnvelope> _bodies = [];
+
+    /// <summary>Rings the loop, starting it when it is not running.</summary>
+    private void Wake()
+    {
+        if (_pump is null || _pump.IsCompleted)
+        {
+            _pump = PumpAsync();
+        }
+        else
+        {
+            _wake?.TrySetResult();
+        }
+    }
+
+    private async Task PumpAsync()
+    {
+        // Runs on the activation's scheduler; the first await hands the turn back to the caller that woke it.
+        await Task.Yield();
+        while (!_stopping.IsCancellationRequested && State.Config is { } config)
+        {
+            _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            TimeSpan? wait;
+            try
+            {
+                var now = _time.GetUtcNow();
+                if (config.Enabled)
+                {
+                    await FillAsync(now);
+                    Dispatch(now);
+                }
+
+                Settle();
+                await KeepReminderAsync();
+                if (_dirty && (_urgent || Stopwatch.GetElapsedTime(_lastSave) >= _options.SaveInterval))
+                {
+                    await SaveAsync();
+                }
+
+                wait = NextWait(_time.GetUtcNow());
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A log read or a save failed (a silo or Redis away): try again shortly; nothing settled is lost.
+                Log.PumpFailed(_logger, ex, Key.Endpoint);
+                wait = TimeSpan.FromSeconds(1);
+            }
+
+            if (wait == TimeSpan.Zero)
+            {
+                continue;
+            }
+
+            // Fabric's clock for due attempts (tests move it); real time for the save debounce.
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            var timers = new List<Task> { _wake.Task };
+            if (wait is { } w)
+            {
+                timers.Add(Task.Delay(w, _time, cancel.Token));
+            }
+
+            if (_dirty)
+            {
+                timers.Add(Task.Delay(_options.SaveInterval, cancel.Token));
+            }
+
+            await Task.WhenAny(timers);
+            await cancel.CancelAsync();
+        }
+    }
+
+    /// <summary>Takes events after <see cref="EndpointState.ReadThrough"/> while the endpoint holds fewer than its bound.</summary>
+    private async Task FillAsync(DateTimeOffset now)
+    {
+        while (State.ReadThrough < _knownLast && _open.Count < _options.MaxPendingMessages && State.Config is not null)
+        {
+            var page = await CustomerGrain.GetSince(State.ReadThrough, PageSize);
+            if (State.Config is null)
+            {
+                return;
+            }
+
+            AdoptEpoch(page.Epoch, now);
+            _knownLast = page.LastSeq;
+            var first = page.Events.Count > 0 ? page.Events[0].Seq : page.FirstRetainedSeq;
+            if (first > State.ReadThrough + 1 && !page.Complete)
+            {
+                // Trimmed before this endpoint read it: past the hold-back bound (see CustomerOptions.EndpointHoldMaxEvents).
+                Lose(State.ReadThrough + 1, Math.Min(first, page.LastSeq + 1) - 1, "expired", now);
+            }
+
+            if (page.Events.Count == 0)
+            {
+                State.ReadThrough = Math.Max(State.ReadThrough, Math.Min(page.LastSeq, first - 1));
+                return;
+            }
+
+            var topics = _topics ??= TopicFilter.Of(State.Config.Topics);
+            foreach (var e in page.Events)
+            {
+                if (topics.Matches(e.Type))
+                {
+                    _open[e.Seq] = new Message { EventId = e.Id, Seq = e.Seq, Due = now };
+                    _bodies[e.Seq] = e;
+                }
+
+                State.ReadThrough = e.Seq;
+            }
+
+            _dirty = true;
+        }
+    }
+
+    /// <summary>
+    /// The log started a new epoch: positions past where it forked named events the log no longer has. Those still
+    /// pending fail as <c>lost</c>; reading goes on from the fork, where the new epoch's events begin.
+    /// </summary>
+    private void AdoptEpoch(LogEpoch epoch, DateTimeOffset now)
+    {
+        if (State.Epoch == epoch.Id)
+        {
+            return;
+        }
+
+        var valid = State.Epoch is null ? long.MaxValue : epoch.ValidUpTo(State.Epoch);
+        if (State.ReadThrough > valid)
+        {
+            foreach (var message in _open.Values.Where(m => m.Seq > valid && !m.InFlight).ToList())
+            {
+                Settle(message, failed: true, "lost", now);
+            }
+
+            Log.Lost(_logger, Key.Endpoint, valid + 1, State.ReadThrough, "lost");
+            State.ReadThrough = valid;
+            State.Cursor = Math.Min(State.Cursor, valid);
+        }
+
+        State.Epoch = epoch.Id;
+        _dirty = _urgent = true;
+    }
+
+    /// <summary>A range the log no longer holds: one failed entry says so (there are no event ids to name).</summary>
+    private void Lose(long first, long last, string reason, DateTimeOffset now)
+    {
+        if (last < first)
+        {
+            return;
+        }
+
+        Log.Lost(_logger, Key.Endpoint, first, last, reason);
+        AddFailed(new Message { Seq = first, LastSeq = last, Reason = reason, Settled = now });
+        OutboundTelemetry.Failed.Add(last - first + 1);
+        _dirty = _urgent = true;
+    }
+
+    /// <summary>Starts every attempt that is due, within the endpoint's concurrency and rate.</summary>
+    private void Dispatch(DateTimeOffset now)
+    {
+        var config = State.Config!;
+        var limit = config.Ordered ? 1 : config.MaxConcurrency;
+        foreach (var message in State.Manual)
+        {
+            if (_inFlight >= limit)
+            {
+                return;
+            }
+
+            if (!message.InFlight && TakeToken(now))
+            {
+                _ = AttemptAsync(message, manual: true);
+            }
+        }
+
+        foreach (var message in _open.Values)
+        {
+            if (_inFlight >= limit)
+            {
+                return;
+            }
+
+            if (!message.InFlight && message.Due <= now && TakeToken(now))
+            {
+                _ = AttemptAsync(message, manual: false);
+            }
+
+            if (config.Ordered)
+            {
+                // Strict order: nothing after the oldest pending event goes before it has settled.
+                return;
+            }
+        }
+    }
+
+    /// <summary>The endpoint's rate as a token bucket holding one second's worth.</summary>
+    private bool TakeToken(DateTimeOffset now)
+    {
+        if (State.Config!.RateLimitPerSecond is not { } rate)
+        {
+            return true;
+        }
+
+        _tokens = Math.Min(rate, _tokens + ((now - _tokensAt).TotalSeconds * rate));
+        _tokensAt = now;
+        if (_tokens < 1)
+        {
+            return false;
+        }
+
+        _tokens--;
+        return true;
+    }
+
+    /// <summary>How long until the loop has something to do; zero when it has now, null when only a wake-up will.</summary>
+    private TimeSpan? NextWait(DateTimeOffset now)
+    {
+        var config = State.Config;
+        if (config is null || !config.Enabled)
+        {
+            return null;
+        }
+
+        if (State.ReadThrough < _knownLast && _open.Count < _options.MaxPendingMessages)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var limit = config.Ordered ? 1 : config.MaxConcurrency;
+        if (_inFlight >= limit)
+        {
+            return null;
+        }
+
+        DateTimeOffset? next = null;
+        if (State.Manual.Any(m => !m.InFlight))
+        {
+            next = now;
+        }
+
+        foreach (var message in _open.Values)
+        {
+            if (!message.InFlight && message.Due is { } due && (next is null || due < next))
+            {
+                next = due;
+            }
+
+            if (config.Ordered)
+            {
+                break;
+            }
+        }
+
+        if (next is null)
+        {
+            return null;
+        }
+
+        if (config.RateLimitPerSecond is { } rate && _tokens < 1)
+        {
+            var refill = _tokensAt + TimeSpan.FromSeconds((1 - _tokens) / rate);
+            next = refill > next ? refill : next;
+        }
+
+        // A due attempt the loop could not start (no token yet) waits for the clock, never spins.
+        return next <= now ? TimeSpan.FromMilliseconds(config.RateLimitPerSecond is null ? 0 : 1) : next - now;
+    }
+
+    /// <summary>Moves the cursor past everything settled and tells the customer's grain, which may then trim up to it.</summary>
+    private void Settle()
+    {
+        var cursor = _open.Count > 0 ? _open.First().Key - 1 : State.ReadThrough;
+        if (cursor != State.Cursor)
+        {
+            State.Cursor = cursor;
+            _dirty = true;
+        }
+
+        if (State.Cursor != _reported && (State.Cursor >= _knownLast || Stopwatch.GetElapsedTime(_lastReport) >= TimeSpan.FromSeconds(1)))
+        {
+            _reported = State.Cursor;
+            _lastReport = Stopwatch.GetTimestamp();
+            _ = CustomerGrain.EndpointProgress(Key.Endpoint, State.Cursor);
+        }
+    }
+
+    private async Task SaveAsync()
+    {
+        State.Open = [.. _open.Values];
+        _dirty = _urgent = false;
+        _lastSave = Stopwatch.GetTimestamp();
+        await _state.WriteStateAsync();
+    }
+
+    /// <summary>
+    /// While anything is pending, a reminder ticks every minute (Orleans' shortest): if the activation or its silo is
+    /// gone, the tick brings the endpoint back to deliver. Registered here when work appears; dropped by the first tick
+    /// that finds nothing pending (not here, so a quiet endpoint does not write its reminder twice per event).
+    /// </summary>
+    private async Task KeepReminderAsync()
+    {
+        if (!_reminderOn && HasWork)
+        {
+            try
+            {
+                await this.RegisterOrUpdateReminder(DeliverReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+                _reminderOn = true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.ReminderFailed(_logger, ex, Key.Endpoint);
+            }
+        }
+    }
+
+    private bool HasWork => _open.Count > 0 || State.Manual.Count > 0 || State.ReadThrough < _knownLast || _inFlight > 0;
+
+    private async Task StopReminderAsync()
+    {
+        try
+        {
+            if (await this.GetReminder(DeliverReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            _reminderOn = false;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.ReminderFailed(_logger, ex, Key.Endpoint);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using Fabric.Contracts.Endpoints;
+
+namespace Fabric.Outbound.Endpoints;
+
+/// <summary>
+/// An endpoint grain's persisted state: its configuration, its cursor into the customer's log, the messages it has
+/// taken and not settled, and the settled ones it keeps for the attempt log and replay. Saved at most once per
+/// <see cref="OutboundOptions.SaveInterval"/> while delivering, and at once when a message starts waiting for a retry,
+/// fails, or the configuration changes.
+/// </summary>
+[GenerateSerializer, Alias("fabric.endpoint-state")]
+internal sealed class EndpointState
+{
+    [Id(0)] public EndpointRecord? Config { get; set; }
+
+    /// <summary>Every seq up to here is settled: delivered, failed, or not of the endpoint's topics.</summary>
+    [Id(1)] public long Cursor { get; set; }
+
+    /// <summary>The highest seq taken from the log (at or after <see cref="Cursor"/>).</summary>
+    [Id(2)] public long ReadThrough { get; set; }
+
+    /// <summary>The log epoch the positions belong to.</summary>
+    [Id(3)] public string? Epoch { get; set; }
+
+    /// <summary>Taken, not settled: being attempted or waiting for the next attempt.</summary>
+    [Id(4)] public List<Message> Open { get; set; } = [];
+
+    /// <summary>Settled messages attempted once more (a retry or a recovery).</summary>
+    [Id(5)] public List<Message> Manual { get; set; } = [];
+
+    /// <summary>Delivered, oldest first, at most <see cref="OutboundOptions.KeepDelivered"/>.</summary>
+    [Id(6)] public List<Message> Delivered { get; set; } = [];
+
+    /// <summary>Failed for good, oldest first, at most <see cref="OutboundOptions.KeepFailed"/>.</summary>
+    [Id(7)] public List<Message> Failed { get; set; } = [];
+
+    /// <summary>When the current run of failures began; cleared by any success.</summary>
+    [Id(8)] public DateTimeOffset? FailingSince { get; set; }
+
+    [Id(9)] public RecoveryView? Recovery { get; set; }
+}
+
+/// <summary>One event as this endpoint delivers it.</summary>
+[GenerateSerializer, Alias("fabric.endpoint-message")]
+internal sealed class Message
+{
+    [Id(0)] public string? EventId { get; set; }
+
+    [Id(1)] public long Seq { get; set; }
+
+    [Id(2)] public List<AttemptView> Attempts { get; set; } = [];
+
+    /// <summary>When the next attempt is due.</summary>
+    [Id(3)] public DateTimeOffset? Due { get; set; }
+
+    /// <summary>Why it failed when no attempt says: <c>expired</c> (trimmed before delivery), <c>lost</c> (the log lost it).</summary>
+    [Id(4)] public string? Reason { get; set; }
+
+    /// <summary>For a range the log no longer held, its last seq.</summary>
+    [Id(5)] public long? LastSeq { get; set; }
+
+    /// <summary>Part of the running recovery.</summary>
+    [Id(6)] public bool Recovering { get; set; }
+
+    /// <summary>When it settled (delivered or failed).</summary>
+    [Id(7)] public DateTimeOffset? Settled { get; set; }
+
+    /// <summary>An attempt is on its way (not kept: after a reactivation nothing is in flight).</summary>
+    [NonSerialized]
+    public bool InFlight;
+
+    public MessageView View(MessageStatus status) => new(EventId, Seq, status, [.. Attempts], status == MessageStatus.Pending ? Due : null, Reason, LastSeq);
+}
+
+/// <summary>An endpoint's configuration, with every default resolved at creation.</summary>
+[GenerateSerializer, Immutable, Alias("fabric.endpoint-record")]
+internal sealed record EndpointRecord(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Url,
+    [property: Id(2)] IReadOnlyList<string> Topics,
+    [property: Id(3)] string? Description,
+    [property: Id(4)] bool Enabled,
+    [property: Id(5)] bool Ordered,
+    [property: Id(6)] int? RateLimitPerSecond,
+    [property: Id(7)] int MaxConcurrency,
+    [property: Id(8)] IReadOnlyDictionary<string, string> Headers,
+    [property: Id(9)] IReadOnlyList<TimeSpan> RetrySchedule,
+    [property: Id(10)] TimeSpan Timeout,
+    [property: Id(11)] IReadOnlyList<EndpointSecret> Secrets,
+    [property: Id(12)] DateTimeOffset Created,
+    [property: Id(13)] DateTimeOffset Updated,
+    [property: Id(14)] string? DisabledReason);
+
+/// <summary>A signing secret, encrypted with Data Protection; <paramref name="Until"/> set once a newer one replaced it.</summary>
+[GenerateSerializer, Immutable, Alias("fabric.endpoint-secret")]
+internal sealed record EndpointSecret(
+    [property: Id(0)] string Protected,
+    [property: Id(1)] DateTimeOffset Created,
+    [property: Id(2)] DateTimeOffset? Until);
