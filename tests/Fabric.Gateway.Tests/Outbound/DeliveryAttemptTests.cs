@@ -24,12 +24,7 @@ public sealed class DeliveryAttemptTests(OutboundFixture fixture)
         var got = fixture.Receiver.Got(path);
         Assert.Single(got.Select(r => r.Header("webhook-id")).Distinct());
         var last = got[^1];
-        var verified = await Signers.VerifyAsync(new VerifyRequest(secret, new()
-        {
-            ["webhook-id"] = last.Header("webhook-id"),
-            ["webhook-timestamp"] = last.Header("webhook-timestamp"),
-            ["webhook-signature"] = last.Header("webhook-signature"),
-        }, last.Body));
+        var verified = await Signers.VerifyAsync(VerifyRequest.Of(secret, last.Headers, last.Body));
         Assert.Null(verified[0]);
 
         // The body is the envelope, the payload spliced in as it was posted; the trace context travels with it.
@@ -62,5 +57,137 @@ public sealed class DeliveryAttemptTests(OutboundFixture fixture)
         await Task.Delay(200);
         var only = Assert.Single(fixture.Receiver.Got(path));
         Assert.Equal("order.shipped", JsonDocument.Parse(only.Body).RootElement.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task The_default_schedule_is_obeyed_to_the_second_and_the_message_then_fails_for_good()
+    {
+        var customer = await fixture.Gateway.NewCustomerAsync();
+        var path = fixture.Receiver.Path((_, _) => new Answer(500));
+        var (endpoint, _) = await fixture.CreateEndpointAsync(customer, path);
+        TimeSpan[] schedule = [TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2), TimeSpan.FromHours(5), TimeSpan.FromHours(10), TimeSpan.FromHours(10)];
+        Assert.Equal(schedule, (await fixture.EndpointAsync(customer, endpoint)).GetProperty("retrySchedule").EnumerateArray().Select(s => TimeSpan.Parse(s.GetString()!, System.Globalization.CultureInfo.InvariantCulture)));
+
+        await fixture.Gateway.PostWebhookAsync(customer, """{"type":"order.paid"}""");
+        await Eventually.True(() => fixture.Receiver.Got(path).Count == 1);
+        for (var attempt = 1; attempt <= schedule.Length; attempt++)
+        {
+            JsonElement pending = default;
+            await Eventually.True(async () => (pending = await fixture.MessagesAsync(customer, endpoint, "pending")) is { } p && p.GetArrayLength() == 1 && p[0].GetProperty("attempts").GetArrayLength() == attempt);
+            var last = pending[0].GetProperty("attempts")[attempt - 1].GetProperty("time").GetDateTimeOffset();
+            var due = pending[0].GetProperty("nextAttempt").GetDateTimeOffset();
+            Assert.Equal(schedule[attempt - 1], due - last);
+
+            // Not a moment early: a second before it is due nothing is sent; at the due time the next attempt goes.
+            fixture.Clock.SetUtcNow(due - Second);
+            await Task.Delay(150);
+            Assert.Equal(attempt, fixture.Receiver.Got(path).Count);
+            fixture.Clock.SetUtcNow(due);
+            await Eventually.True(() => fixture.Receiver.Got(path).Count == attempt + 1);
+        }
+
+        await Eventually.True(async () => (await fixture.MessagesAsync(customer, endpoint, "failed")).GetArrayLength() == 1);
+        var failed = (await fixture.MessagesAsync(customer, endpoint, "failed"))[0];
+        Assert.Equal(8, failed.GetProperty("attempts").GetArrayLength());
+        Assert.Equal(0, (await fixture.MessagesAsync(customer, endpoint, "pending")).GetArrayLength());
+        Assert.True((await fixture.EndpointAsync(customer, endpoint)).GetProperty("enabled").GetBoolean());
+    }
+
+    [Fact]
+    public async Task An_attempt_that_outlasts_the_endpoints_timeout_is_a_failed_attempt_without_a_status()
+    {
+        var customer = await fixture.Gateway.NewCustomerAsync();
+        var path = fixture.Receiver.Path((_, n) => n == 0 ? new Answer(200, Delay: TimeSpan.FromSeconds(10)) : new Answer(200));
+        var (endpoint, _) = await fixture.CreateEndpointAsync(customer, path, new { timeout = "00:00:01", retrySchedule = new[] { "00:00:05" } });
+
+        await fixture.Gateway.PostWebhookAsync(customer, """{"type":"order.paid"}""");
+        JsonElement pending = default;
+        await Eventually.True(async () => (pending = await fixture.MessagesAsync(customer, endpoint, "pending")).GetArrayLength() == 1 && pending[0].GetProperty("attempts").GetArrayLength() == 1);
+        var attempt = pending[0].GetProperty("attempts")[0];
+        Assert.Equal("timeout", attempt.GetProperty("error").GetString());
+        Assert.True(!attempt.TryGetProperty("responseStatus", out var status) || status.ValueKind == JsonValueKind.Null);
+
+        await fixture.AdvanceUntil(() => fixture.Receiver.Got(path).Count == 2, Second);
+        await Eventually.True(async () => (await fixture.MessagesAsync(customer, endpoint, "delivered")).GetArrayLength() == 1);
+    }
+
+    [Fact]
+    public async Task A_410_disables_the_endpoint_says_so_on_the_customers_log_and_a_re_enable_delivers_what_waited()
+    {
+        var customer = await fixture.Gateway.NewCustomerAsync();
+        var path = fixture.Receiver.Path((_, _) => new Answer(410));
+        var (endpoint, _) = await fixture.CreateEndpointAsync(customer, path, new { topics = new[] { "order.*" } });
+
+        await fixture.Gateway.PostWebhookAsync(customer, """{"type":"order.paid"}""");
+        await Eventually.True(async () => !(await fixture.EndpointAsync(customer, endpoint)).GetProperty("enabled").GetBoolean());
+        var view = await fixture.EndpointAsync(customer, endpoint);
+        Assert.Contains("410", view.GetProperty("disabledReason").GetString(), StringComparison.Ordinal);
+
+        // The operational event is the customer's own: sockets and other endpoints see it like any other.
+        JsonElement disabled = default;
+        await Eventually.True(async () =>
+        {
+            var history = await fixture.Http.GetFromJsonAsync<JsonElement>($"/v1/customers/{customer}/events");
+            disabled = history.GetProperty("events").EnumerateArray().FirstOrDefault(e => e.GetProperty("type").GetString() == "fabric.endpoint.disabled");
+            return disabled.ValueKind == JsonValueKind.Object;
+        });
+        Assert.Equal(endpoint, disabled.GetProperty("data").GetProperty("endpoint").GetString());
+        Assert.Equal("fabric", disabled.GetProperty("source").GetString());
+
+        // Disabled: nothing more is attempted, the message waits.
+        await fixture.Gateway.PostWebhookAsync(customer, """{"type":"order.shipped"}""");
+        fixture.Clock.Advance(TimeSpan.FromMinutes(10));
+        await Task.Delay(200);
+        Assert.Single(fixture.Receiver.Got(path));
+
+        fixture.Receiver.Answer(path, (_, _) => new Answer(200));
+        var enable = await fixture.Http.PatchAsJsonAsync($"/v1/admin/customers/{customer}/endpoints/{endpoint}", new { enabled = true });
+        Assert.Equal(HttpStatusCode.OK, enable.StatusCode);
+        await Eventually.True(async () => (await fixture.MessagesAsync(customer, endpoint, "delivered")).GetArrayLength() == 2);
+        Assert.Equal(
+            ["order.paid", "order.shipped"],
+            fixture.Receiver.Got(path).Skip(1).Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("type").GetString()).Order());
+    }
+
+    [Fact]
+    public async Task A_429_with_Retry_After_waits_as_long_as_the_receiver_asked_instead_of_the_schedule()
+    {
+        var customer = await fixture.Gateway.NewCustomerAsync();
+        var path = fixture.Receiver.Path((_, n) => n == 0 ? new Answer(429, RetryAfter: "120") : new Answer(200));
+        var (endpoint, _) = await fixture.CreateEndpointAsync(customer, path, new { retrySchedule = new[] { "00:00:01" } });
+
+        await fixture.Gateway.PostWebhookAsync(customer, """{"type":"order.paid"}""");
+        JsonElement pending = default;
+        await Eventually.True(async () => (pending = await fixture.MessagesAsync(customer, endpoint, "pending")).GetArrayLength() == 1 && pending[0].GetProperty("attempts").GetArrayLength() == 1);
+        var due = pending[0].GetProperty("nextAttempt").GetDateTimeOffset();
+        Assert.Equal(TimeSpan.FromSeconds(120), due - pending[0].GetProperty("attempts")[0].GetProperty("time").GetDateTimeOffset());
+
+        fixture.Clock.SetUtcNow(due - Second);
+        await Task.Delay(150);
+        Assert.Single(fixture.Receiver.Got(path));
+        fixture.Clock.SetUtcNow(due);
+        await Eventually.True(async () => (await fixture.MessagesAsync(customer, endpoint, "delivered")).GetArrayLength() == 1);
+    }
+
+    [Fact]
+    public async Task An_endpoint_failing_for_five_days_is_disabled()
+    {
+        var customer = await fixture.Gateway.NewCustomerAsync();
+        var path = fixture.Receiver.Path((_, _) => new Answer(503));
+        var day = TimeSpan.FromDays(1);
+        var (endpoint, _) = await fixture.CreateEndpointAsync(customer, path, new { retrySchedule = Enumerable.Repeat("1.00:00:00", 7).ToArray() });
+
+        await fixture.Gateway.PostWebhookAsync(customer, """{"type":"order.paid"}""");
+        await Eventually.True(() => fixture.Receiver.Got(path).Count == 1);
+        for (var days = 1; days <= 4; days++)
+        {
+            fixture.Clock.Advance(day);
+            await Eventually.True(() => fixture.Receiver.Got(path).Count == days + 1);
+        }
+
+        Assert.True((await fixture.EndpointAsync(customer, endpoint)).GetProperty("enabled").GetBoolean());
+        fixture.Clock.Advance(day);
+        await Eventually.True(async () => !(await fixture.EndpointAsync(customer, endpoint)).GetProperty("enabled").GetBoolean());
+        Assert.Contains("every attempt failed since", (await fixture.EndpointAsync(customer, endpoint)).GetProperty("disabledReason").GetString(), StringComparison.Ordinal);
     }
 }

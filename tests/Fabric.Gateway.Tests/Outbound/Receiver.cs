@@ -10,6 +10,9 @@ namespace Fabric.Gateway.Tests.Outbound;
 /// <summary>One POST as the receiver saw it.</summary>
 internal sealed record Received(string Path, Dictionary<string, string> Headers, string Body, DateTimeOffset At)
 {
+    /// <summary>What the receiver answered.</summary>
+    public int Status { get; set; }
+
     public string Header(string name) => Headers.TryGetValue(name, out var value) ? value : throw new KeyNotFoundException(name);
 }
 
@@ -72,6 +75,7 @@ internal sealed class Receiver : IAsyncDisposable
         var number = queue.Count;
         queue.Enqueue(received);
         var answer = script(received, number);
+        received.Status = answer.Status;
         if (answer.Delay > TimeSpan.Zero)
         {
             await Task.Delay(answer.Delay, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);

@@ -91,6 +91,15 @@ internal sealed record SignedRequest(Dictionary<string, string> Headers, string 
 internal sealed record TokenRequest(string Secret, string? Kid, Dictionary<string, object?> Claims, string? Alg = null);
 
 /// <summary>A delivery for tests/signers/verify.mjs: the secret, the three <c>webhook-*</c> headers, the exact body.</summary>
-internal sealed record VerifyRequest(string Secret, Dictionary<string, string> Headers, string Body);
+/// <c>At</c>: verify as of this Unix time (the tests' moved clock), instead of now.
+internal sealed record VerifyRequest(string Secret, Dictionary<string, string> Headers, string Body, long? At = null)
+{
+    /// <summary>A delivery as a receiver got it, verified as of its own timestamp.</summary>
+    public static VerifyRequest Of(string secret, IReadOnlyDictionary<string, string> headers, string body) => new(
+        secret,
+        new() { ["webhook-id"] = headers["webhook-id"], ["webhook-timestamp"] = headers["webhook-timestamp"], ["webhook-signature"] = headers["webhook-signature"] },
+        body,
+        long.Parse(headers["webhook-timestamp"], System.Globalization.CultureInfo.InvariantCulture));
+}
 
 internal sealed record VerifyResult(bool Ok, string? Error);
