@@ -28,11 +28,6 @@ internal static class EndpointRules
             return Problems.BadRequest("invalid-url", "\"url\" is required.");
         }
 
-        if (body.Url is not null && await egress.CheckAsync(body.Url, cancellationToken) is { } refused)
-        {
-            return Problems.BadRequest(refused.Contains("private", StringComparison.Ordinal) ? "blocked-url" : "invalid-url", refused);
-        }
-
         if (body.Topics is { } topics && (topics.Count is 0 or > MaxTopics || !topics.All(TopicFilter.IsValidTopic)))
         {
             return Problems.BadRequest("invalid-topics", $"\"topics\" must list 1-{MaxTopics} topics: event types, '*' only at the end.");
@@ -71,6 +66,12 @@ internal static class EndpointRules
         if (body.FromSeq is < 0 or > Names.MaxSeq)
         {
             return Problems.BadRequest("invalid-from-seq", "\"fromSeq\" must be a seq (0 = every retained event).");
+        }
+
+        // Last: the only check that may wait (on DNS).
+        if (body.Url is not null && await egress.CheckAsync(body.Url, cancellationToken) is { } refused)
+        {
+            return Problems.BadRequest(refused.Contains("private", StringComparison.Ordinal) ? "blocked-url" : "invalid-url", refused);
         }
 
         return null;

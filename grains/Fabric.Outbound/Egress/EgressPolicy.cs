@@ -71,7 +71,7 @@ public sealed class EgressPolicy
         return IPAddress.TryParse(host, out var address) && !IsAllowed(host, address) ? Refusal : null;
     }
 
-    /// <summary>Like <see cref="CheckSyntax"/>, and every address the host resolves to must be allowed.</summary>
+    /// <summary>Like <see cref="CheckSyntax"/>, and every address the host resolves to now must be allowed.</summary>
     public async Task<string?> CheckAsync(string? url, CancellationToken cancellationToken)
     {
         if (CheckSyntax(url) is { } problem)
@@ -92,7 +92,8 @@ public sealed class EgressPolicy
         }
         catch (SocketException)
         {
-            return "\"url\"'s host does not resolve.";
+            // Not resolvable now (a name made ready later, a split-horizon DNS): accepted; every connection is checked anyway.
+            return null;
         }
 
         return addresses.Length == 0 || addresses.Any(a => !IsAllowed(host, a)) ? Refusal : null;
