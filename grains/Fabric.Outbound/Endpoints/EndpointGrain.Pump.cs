@@ -99,12 +99,23 @@ internal sealed partial class EndpointGrain
         }
     }
 
-    /// <summary>Takes events after <see cref="EndpointState.ReadThrough"/> while the endpoint holds fewer than its bound.</summary>
+    /// <summary>
+    /// Whether to take more from the log: up to a window of events not attempted yet (the rest wait in the log, which
+    /// is the outbox), and never past <see cref="OutboundOptions.MaxPendingMessages"/> unsettled. An ordered endpoint
+    /// reads only a little ahead of the event it is on.
+    /// </summary>
+    private bool HasRoom => State.Config is { } config && (config.Ordered
+        ? _open.Count < ReadAhead
+        : _bodies.Count < Math.Max(ReadAhead, 2 * config.MaxConcurrency) && _open.Count < _options.MaxPendingMessages);
+
+    private const int ReadAhead = 32;
+
+    /// <summary>Takes events after <see cref="EndpointState.ReadThrough"/> while there is room.</summary>
     private async Task FillAsync(DateTimeOffset now)
     {
-        while (State.ReadThrough < _knownLast && _open.Count < _options.MaxPendingMessages && State.Config is not null)
+        while (State.ReadThrough < _knownLast && HasRoom)
         {
-            var page = await CustomerGrain.GetSince(State.ReadThrough, PageSize);
+            var page = await CustomerGrain.GetSince(State.ReadThrough, State.Config!.Ordered ? ReadAhead : PageSize);
             if (State.Config is null)
             {
                 return;
@@ -125,7 +136,7 @@ internal sealed partial class EndpointGrain
                 return;
             }
 
-            var topics = _topics ??= TopicFilter.Of(State.Config.Topics);
+            var topics = _topics ??= TopicFilter.Of(State.Config!.Topics);
             foreach (var e in page.Events)
             {
                 if (topics.Matches(e.Type))
@@ -249,7 +260,7 @@ internal sealed partial class EndpointGrain
             return null;
         }
 
-        if (State.ReadThrough < _knownLast && _open.Count < _options.MaxPendingMessages)
+        if (State.ReadThrough < _knownLast && HasRoom)
         {
             return TimeSpan.Zero;
         }
