@@ -61,6 +61,7 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
 
         if (State.Config is not null)
         {
+            Log.Activated(_logger, Key.Endpoint, State.Cursor, _open.Count + State.Manual.Count);
             Wake();
         }
 
@@ -254,6 +255,9 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
 
         [LoggerMessage(5, LogLevel.Warning, "Endpoint {Endpoint}: delivery loop failed; it starts again")]
         public static partial void PumpFailed(ILogger logger, Exception exception, string endpoint);
+
+        [LoggerMessage(7, LogLevel.Information, "Endpoint {Endpoint} activated at cursor {Cursor} with {Pending} pending")]
+        public static partial void Activated(ILogger logger, string endpoint, long cursor, int pending);
 
         [LoggerMessage(6, LogLevel.Warning, "Endpoint {Endpoint}: its reminder could not be kept")]
         public static partial void ReminderFailed(ILogger logger, Exception exception, string endpoint);

@@ -72,21 +72,24 @@ internal sealed class Message
     public MessageView View(MessageStatus status) => new(EventId, Seq, status, [.. Attempts], status == MessageStatus.Pending ? Due : null, Reason, LastSeq);
 }
 
-/// <summary>An endpoint's configuration, with every default resolved at creation.</summary>
+/// <summary>
+/// An endpoint's configuration, with every default resolved at creation. Concrete collection types on purpose: Redis
+/// grain storage writes JSON with each value's runtime type, and a compiler-made read-only list does not read back.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("fabric.endpoint-record")]
 internal sealed record EndpointRecord(
     [property: Id(0)] string Id,
     [property: Id(1)] string Url,
-    [property: Id(2)] IReadOnlyList<string> Topics,
+    [property: Id(2)] List<string> Topics,
     [property: Id(3)] string? Description,
     [property: Id(4)] bool Enabled,
     [property: Id(5)] bool Ordered,
     [property: Id(6)] int? RateLimitPerSecond,
     [property: Id(7)] int MaxConcurrency,
-    [property: Id(8)] IReadOnlyDictionary<string, string> Headers,
-    [property: Id(9)] IReadOnlyList<TimeSpan> RetrySchedule,
+    [property: Id(8)] Dictionary<string, string> Headers,
+    [property: Id(9)] List<TimeSpan> RetrySchedule,
     [property: Id(10)] TimeSpan Timeout,
-    [property: Id(11)] IReadOnlyList<EndpointSecret> Secrets,
+    [property: Id(11)] List<EndpointSecret> Secrets,
     [property: Id(12)] DateTimeOffset Created,
     [property: Id(13)] DateTimeOffset Updated,
     [property: Id(14)] string? DisabledReason);
