@@ -5,7 +5,7 @@
 #   bench/run.sh                 full suite, 3 runs; writes bench/results/<date>.md, .jsonl and PNGs (~20 min)
 #   bench/run.sh --runs 5        more runs
 #   bench/run.sh --quick         tiny sizes, 1 run, into a temp dir: proves the harness works (CI); asserts no speed
-#   bench/run.sh --only fanout   some scenarios (ingest, e2e, fanout, chat, idle; a comma list); e2e needs --rate N or ingest
+#   bench/run.sh --only fanout   some scenarios (ingest, e2e, fanout, chat, outbound, idle; a comma list); e2e needs --rate N or ingest
 #   bench/run.sh --tag after-x   results named <date>-after-x, so a second run the same day keeps the first one's files
 #   bench/run.sh --before REF    also measures the gateway built from commit REF (server "fabric-before") in the socket
 #                                scenarios, beside today's: a change's before/after in one run
@@ -41,11 +41,14 @@ if [ "$quick" = 1 ]; then
   ingest_args="--seconds 1 --warmup 1 --concurrency 8"; e2e_args="--seconds 1 --warmup 1"; default_rate=200
   fanout_sizes="50:20"; idle_sockets=200; idle_max=300; idle_step=100; settle=1
   chat_args="--sockets 10 --rate 2 --seconds 1 --warmup 1"
+  outbound_args="--endpoints 2 --rate 20 --seconds 1 --warmup 1"
 else
   ingest_args="--seconds 8 --warmup 15 --concurrency 128"; e2e_args="--seconds 10 --warmup 10"; default_rate=""
   fanout_sizes="1000:300 10000:60"; idle_sockets=15000; idle_max=19000; idle_step=2500; settle=5
   # Chat: 100 sockets each publishing 5 messages/s, so 500 messages/s and 50,000 deliveries/s offered.
   chat_args="--sockets 100 --rate 5 --seconds 10 --warmup 10"
+  # Outbound: 10 endpoints of one customer, 1,000 events/s posted, so 10,000 signed deliveries/s offered.
+  outbound_args="--endpoints 10 --rate 1000 --seconds 10 --warmup 5"
 fi
 
 # One process may hold up to the hard limit of open files; the client and each server need thousands.
@@ -72,11 +75,13 @@ client="dotnet bench/Fabric.Bench/bin/Release/net10.0/Fabric.Bench.dll"
 # per-customer rate limit stays on (its cost is measured) but far above what one machine can post.
 bench_secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 bench_key='fab~bench~key_bench~bench-only-not-a-secret'
+bench_admin=bench-admin-key-not-a-secret
 fabric_seed="--Fabric:Seed:Customers:bench:Sources:load:Scheme=none --Fabric:Seed:Customers:bench:Sources:signed:Scheme=standard
   --Fabric:Seed:Customers:bench:Sources:signed:Secrets:0=$bench_secret --Fabric:Seed:Customers:bench:Keys:0:Key=$bench_key
   --Fabric:Seed:Customers:bench:Keys:0:Scopes:0=publish --Fabric:RateLimit:PermitsPerSecond=100000000 --Fabric:RateLimit:Burst=100000000
   --Fabric:Seed:Customers:bench:SigningKeys:0:Id=sk_bench --Fabric:Seed:Customers:bench:SigningKeys:0:Secret=bench-signing-secret-not-a-secret-0123456789
-  --Fabric:Sockets:NewConnectionsPerSecond=0 --Fabric:Sockets:MessagesPerSecond=1000000 --Fabric:Sockets:MessageBurst=1000000"
+  --Fabric:Sockets:NewConnectionsPerSecond=0 --Fabric:Sockets:MessagesPerSecond=1000000 --Fabric:Sockets:MessageBurst=1000000
+  --Fabric:Admin:Keys:0=$bench_admin --Fabric:Outbound:AllowedHosts:0=127.0.0.1"
 export Fabric__RateLimit__PermitsPerSecond=100000000 Fabric__RateLimit__Burst=100000000   # scripts/cluster's gateways
 
 declare -A base=( [fabric]=http://127.0.0.1:5091 [kestrel]=http://127.0.0.1:5090 [signalr]=http://127.0.0.1:5092 [node-ws]=http://127.0.0.1:5093 [fabric-before]=http://127.0.0.1:5094 )
@@ -171,6 +176,10 @@ for run in $(seq 1 "$runs"); do
     if want chat && [ "${kind[$server]}" != raw ] && [ "$server" != fabric-before ]; then
       # A room of sockets publishing through their own sockets: Fabric's publish op beside a SignalR hub method.
       measure "$server" "$run" chat --kind "${kind[$server]}" --base "${base[$server]}" $chat_args
+    fi
+    if want outbound && [ "$server" = fabric ]; then
+      # Outbound webhooks: events posted at a fixed rate, each signed and delivered to every endpoint of the customer.
+      measure "$server" "$run" outbound --base "${base[$server]}" --admin-key "$bench_admin" $outbound_args
     fi
     if want idle; then
       start "$server"

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Fabric.Bench;
 using Fabric.Bench.Load;
+using Fabric.Bench.Outbound;
 using Fabric.Bench.Report;
 using Fabric.Bench.Sockets;
 
@@ -10,6 +11,7 @@ using Fabric.Bench.Sockets;
 //   fanout  --kind fabric|raw|signalr --base URL [--sockets 1000] [--events 200] [--body-bytes 128] [--sources 8]
 //   e2e     --kind K --base URL --rate R [--sockets 1] [--seconds 10] [--warmup 10] [--body-bytes 512]
 //   chat    --kind fabric|signalr --base URL [--sockets 100] [--rate 5] (messages/s per socket) [--seconds 10] [--warmup 10] [--body-bytes 256]
+//   outbound --base URL --admin-key KEY [--endpoints 10] [--rate 500] (events/s) [--seconds 10] [--warmup 5] [--body-bytes 512]
 //   idle    --kind K --base URL --pid PID [--sockets 10000] [--sources 8] [--settle 5]
 //   report  --in results.jsonl --out DIR [--date yyyy-MM-dd] [--notes FILE]
 // Common: --label NAME (which server this is, e.g. "fabric", "kestrel", "node-ws", "signalr"), --run N.
@@ -33,6 +35,9 @@ switch (a.Command)
     case "chat":
         line = await Scenarios.ChatAsync(Target.For(a.Require("kind"), new Uri(a.Require("base"))), a);
         break;
+    case "outbound":
+        line = await OutboundScenario.RunAsync(a);
+        break;
     case "idle":
         line = await Scenarios.IdleAsync(Target.For(a.Require("kind"), new Uri(a.Require("base"))), a);
         break;
@@ -40,7 +45,7 @@ switch (a.Command)
         ResultsReport.Write(a.Require("in"), a.Require("out"), a.Get("date", DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)), a.Get("notes", ""));
         return 0;
     default:
-        Console.Error.WriteLine("usage: fabric-bench ingest|fanout|e2e|chat|idle|report [--name value]... (see bench/README.md)");
+        Console.Error.WriteLine("usage: fabric-bench ingest|fanout|e2e|chat|outbound|idle|report [--name value]... (see bench/README.md)");
         return 2;
 }
 

@@ -133,6 +133,7 @@ internal static partial class ResultsReport
         }
 
         WriteChat(w, lines, targets);
+        WriteOutbound(w, lines);
         WriteIdle(w, lines, targets, plots, outDir, date);
 
         w("## Targets (ARCHITECTURE.md)");
