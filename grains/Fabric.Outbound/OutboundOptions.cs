@@ -79,8 +79,9 @@ public sealed class OutboundOptions
     public TimeSpan SecretOverlap { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>
-    /// How often an endpoint saves its cursor while delivering (it always saves when a message starts waiting for a
-    /// retry or fails). A crash re-delivers at most this much: delivery is at-least-once. Default 1 second.
+    /// How often an endpoint saves its cursor, pending messages and attempt log while delivering (configuration changes
+    /// are saved at once). A crash re-delivers, or re-attempts sooner than scheduled, at most this much of its work:
+    /// delivery is at-least-once. Default 1 second.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan SaveInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -17,7 +17,7 @@ internal sealed partial class CustomerGrain
     {
         ArgumentException.ThrowIfNullOrEmpty(endpoint);
         _endpoints.State.Cursors[endpoint] = Math.Clamp(cursor, 0, _head.LastSeq);
-        await _endpoints.WriteStateAsync();
+        await SaveEndpointsAsync();
         return _head.LastSeq;
     }
 
@@ -25,9 +25,35 @@ internal sealed partial class CustomerGrain
     {
         if (_endpoints.State.Cursors.Remove(endpoint))
         {
+            await SaveEndpointsAsync();
+        }
+    }
+
+    /// <summary>
+    /// Writes one after another (the grain is reentrant, and overlapping writes would trip the storage's etag check);
+    /// each caller returns once a write that holds its change has landed.
+    /// </summary>
+    private Task SaveEndpointsAsync()
+    {
+        _endpointsWrite = WriteAfterAsync(_endpointsWrite);
+        return _endpointsWrite;
+
+        async Task WriteAfterAsync(Task previous)
+        {
+            try
+            {
+                await previous;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // That write's caller was told; this one writes the state as it is now, its own change included.
+            }
+
             await _endpoints.WriteStateAsync();
         }
     }
+
+    private Task _endpointsWrite = Task.CompletedTask;
 
     public Task<IReadOnlyList<string>> GetEndpoints() =>
         Task.FromResult<IReadOnlyList<string>>([.. _endpoints.State.Cursors.Keys.Order(StringComparer.Ordinal)]);

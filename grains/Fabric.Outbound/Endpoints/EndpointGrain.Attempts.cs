@@ -77,9 +77,15 @@ internal sealed partial class EndpointGrain
                 }
             }
 
-            _dirty = _urgent = true;
+            // Saved with the next write (at most SaveInterval away): what a crash loses is only that much attempt
+            // history, and the message is attempted again from the saved cursor — at-least-once either way.
+            _dirty = true;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Deactivating or deleted: the message stays as saved and is attempted again by the next activation.
+        }
+        catch (Exception ex)
         {
             // Unexpected (a log read failed): the message stays as it was and is attempted again shortly.
             Log.PumpFailed(_logger, ex, Key.Endpoint);
@@ -181,8 +187,13 @@ internal sealed partial class EndpointGrain
 
     private void Settle(Message message, bool failed, string? reason, DateTimeOffset now)
     {
-        _open.Remove(message.Seq);
-        _bodies.Remove(message.Seq);
+        // Only this very message: a retried one of an older epoch may share its seq with an open one of this epoch.
+        if (_open.TryGetValue(message.Seq, out var open) && ReferenceEquals(open, message))
+        {
+            _open.Remove(message.Seq);
+            _bodies.Remove(message.Seq);
+        }
+
         message.Due = null;
         message.Reason = reason;
         message.Settled = now;

@@ -198,37 +198,39 @@ internal sealed partial class EndpointGrain
     private void Dispatch(DateTimeOffset now)
     {
         var config = State.Config!;
-        var limit = config.Ordered ? 1 : config.MaxConcurrency;
+        var room = (config.Ordered ? 1 : config.MaxConcurrency) - _inFlight;
+        var chosen = new List<(Message Message, bool Manual)>();
         foreach (var message in State.Manual)
         {
-            if (_inFlight >= limit)
+            if (chosen.Count < room && !message.InFlight && TakeToken(now))
             {
-                return;
-            }
-
-            if (!message.InFlight && TakeToken(now))
-            {
-                _ = AttemptAsync(message, manual: true);
+                chosen.Add((message, true));
             }
         }
 
         foreach (var message in _open.Values)
         {
-            if (_inFlight >= limit)
+            if (chosen.Count >= room)
             {
-                return;
+                break;
             }
 
             if (!message.InFlight && message.Due <= now && TakeToken(now))
             {
-                _ = AttemptAsync(message, manual: false);
+                chosen.Add((message, false));
             }
 
             if (config.Ordered)
             {
                 // Strict order: nothing after the oldest pending event goes before it has settled.
-                return;
+                break;
             }
+        }
+
+        // Started after the choice: an attempt that settles at once changes the open set being walked.
+        foreach (var (message, manual) in chosen)
+        {
+            _ = AttemptAsync(message, manual);
         }
     }
 
@@ -323,13 +325,47 @@ internal sealed partial class EndpointGrain
         }
     }
 
-    private async Task SaveAsync()
+    /// <summary>
+    /// One write after another (the delivery loop and calls both save, and overlapping writes would trip the storage's
+    /// etag check); each caller returns once a write holding the state as it was at its call has landed.
+    /// </summary>
+    private Task SaveAsync()
     {
-        State.Open = [.. _open.Values];
-        _dirty = _urgent = false;
-        _lastSave = Stopwatch.GetTimestamp();
-        await _state.WriteStateAsync();
+        _saving = WriteAfterAsync(_saving);
+        return _saving;
+
+        async Task WriteAfterAsync(Task previous)
+        {
+            try
+            {
+                await previous;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // That write's caller was told; this one writes the state as it is now.
+            }
+
+            if (State.Config is null)
+            {
+                return;
+            }
+
+            State.Open = [.. _open.Values];
+            _dirty = _urgent = false;
+            _lastSave = Stopwatch.GetTimestamp();
+            try
+            {
+                await _state.WriteStateAsync();
+            }
+            catch
+            {
+                _dirty = true;
+                throw;
+            }
+        }
     }
+
+    private Task _saving = Task.CompletedTask;
 
     /// <summary>
     /// While anything is pending, a reminder ticks every minute (Orleans' shortest): if the activation or its silo is

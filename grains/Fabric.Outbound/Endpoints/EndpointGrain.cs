@@ -177,6 +177,15 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
 
         await CustomerGrain.RemoveEndpoint(Key.Endpoint);
         await _stopping.CancelAsync();
+        try
+        {
+            await _saving;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Cleared below either way.
+        }
+
         await _state.ClearStateAsync();
         _open.Clear();
         await StopReminderAsync();

@@ -5,8 +5,8 @@ namespace Fabric.Outbound.Endpoints;
 /// <summary>
 /// An endpoint grain's persisted state: its configuration, its cursor into the customer's log, the messages it has
 /// taken and not settled, and the settled ones it keeps for the attempt log and replay. Saved at most once per
-/// <see cref="OutboundOptions.SaveInterval"/> while delivering, and at once when a message starts waiting for a retry,
-/// fails, or the configuration changes.
+/// <see cref="OutboundOptions.SaveInterval"/> while delivering (one write per delivery was most of the CPU of a
+/// delivering silo, measured), and at once when the configuration changes or the endpoint is disabled.
 /// </summary>
 [GenerateSerializer, Alias("fabric.endpoint-state")]
 internal sealed class EndpointState
