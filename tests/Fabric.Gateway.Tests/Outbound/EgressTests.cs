@@ -44,6 +44,23 @@ public sealed class EgressTests(GatewayFixture fixture)
         Assert.Empty(receiver.Got(path));
     }
 
+    [Fact]
+    public void HttpsOnly_refuses_plain_http_and_an_allowlisted_range_lets_its_addresses_through()
+    {
+        var policy = new Fabric.Outbound.Egress.EgressPolicy(Microsoft.Extensions.Options.Options.Create(new Fabric.Outbound.OutboundOptions
+        {
+            HttpsOnly = true,
+            AllowedHosts = ["10.20.0.0/16", "hooks.internal"],
+        }));
+        Assert.NotNull(policy.CheckSyntax("http://hooks.example.com/x"));
+        Assert.Null(policy.CheckSyntax("https://hooks.example.com/x"));
+        Assert.True(policy.IsAllowed("any", IPAddress.Parse("10.20.3.4")));
+        Assert.False(policy.IsAllowed("any", IPAddress.Parse("10.21.0.1")));
+        Assert.True(policy.IsAllowed("hooks.internal", IPAddress.Loopback));
+        Assert.False(policy.IsAllowed("any", IPAddress.Parse("::ffff:169.254.169.254")));
+        Assert.True(policy.IsAllowed("any", IPAddress.Parse("93.184.216.34")));
+    }
+
     [Theory]
     [InlineData("""{"topics":["a"]}""", "invalid-url")]
     [InlineData("""{"url":"ftp://example.com/x"}""", "invalid-url")]
