@@ -66,13 +66,16 @@ public sealed class OutboundOptions
     [Range(0, 100_000)]
     public int KeepDelivered { get; set; } = 1_000;
 
-    /// <summary>Failed messages kept per endpoint with their attempts, for replay; the oldest go first. Default 10,000.</summary>
+    /// <summary>
+    /// Failed messages kept per endpoint with their attempts, for replay; the oldest go first. Default 1,000: the
+    /// attempt log lives in the endpoint's grain state, which is written whole (about 4 MB at the bounds).
+    /// </summary>
     [Range(1, 1_000_000)]
-    public int KeepFailed { get; set; } = 10_000;
+    public int KeepFailed { get; set; } = 1_000;
 
-    /// <summary>Bytes of each response body kept in the attempt log (the rest is not read). Default 1,024.</summary>
+    /// <summary>Bytes of each response body kept in the attempt log (the rest is not read). Default 512.</summary>
     [Range(0, 65_536)]
-    public int ResponseExcerptBytes { get; set; } = 1024;
+    public int ResponseExcerptBytes { get; set; } = 512;
 
     /// <summary>How long the secret before a rotation keeps signing beside the new one. Default 24 hours.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]

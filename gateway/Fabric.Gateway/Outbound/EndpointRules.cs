@@ -48,7 +48,8 @@ internal static class EndpointRules
             return Problems.BadRequest("invalid-max-concurrency", "\"maxConcurrency\" must be 1-1000.");
         }
 
-        if (body.Headers is { } headers && (headers.Count > MaxHeaders || headers.Any(h => !IsValidHeader(h.Key, h.Value))))
+        if (body.Headers is { } headers && (headers.Count > MaxHeaders || headers.Any(h => !IsValidHeader(h.Key, h.Value))
+            || headers.Keys.Distinct(StringComparer.OrdinalIgnoreCase).Count() != headers.Count))
         {
             return Problems.BadRequest("invalid-headers", $"\"headers\" must hold at most {MaxHeaders} headers of token names and single-line values (at most 1000 characters), none of Fabric's own (webhook-*, content-*, traceparent, user-agent, host).");
         }
@@ -82,6 +83,7 @@ internal static class EndpointRules
         && name.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal))
         && !ReservedHeaders.Contains(name)
         && !name.StartsWith("webhook-", StringComparison.OrdinalIgnoreCase)
+        && !name.StartsWith("content-", StringComparison.OrdinalIgnoreCase)
         && value is { Length: <= 1000 }
         && value.All(c => c is >= ' ' and <= '~' or '\t');
 }

@@ -112,7 +112,7 @@ internal static class OutboundEndpoints
 
     /// <summary>A new secret; the old ones keep signing beside it for the overlap (default <see cref="OutboundOptions.SecretOverlap"/>).</summary>
     private static async Task<IResult> RotateAsync(
-        string customer, string id, HttpRequest request, IGrainFactory grains, IDataProtectionProvider protection, IOptions<OutboundOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        string customer, string id, HttpRequest request, IGrainFactory grains, IDataProtectionProvider protection, IOptions<OutboundOptions> options, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonRequest.ReadAsync(request, ApiJsonContext.Default.RotateRequest, optional: true, cancellationToken);
         if (problem is not null)
@@ -127,9 +127,8 @@ internal static class OutboundEndpoints
         }
 
         var secret = StandardWebhooks.NewSecret();
-        var until = time.GetUtcNow() + overlap;
-        return await Endpoint(grains, customer, id).RotateSecret(Protector(protection).Protect(secret), until) is { } view
-            ? TypedResults.Ok(Response(view) with { Secret = secret, PreviousSecretUntil = until })
+        return await Endpoint(grains, customer, id).RotateSecret(Protector(protection).Protect(secret), overlap) is { } view
+            ? TypedResults.Ok(Response(view) with { Secret = secret })
             : UnknownEndpoint();
     }
 
@@ -205,8 +204,9 @@ internal static class OutboundEndpoints
         ClearRateLimit: b.RateLimitPerSecond == 0);
 
     private static EndpointResponse Response(EndpointView v) => new(
-        v.Id, v.Url, v.Topics, v.Description, v.Enabled, v.Ordered, v.RateLimitPerSecond, v.MaxConcurrency, v.Headers, v.RetrySchedule, v.Timeout,
-        v.Created, v.Updated, v.DisabledReason, v.FailingSince, v.Cursor, v.Pending, v.Secrets);
+        // Header values are write-only (they often carry a credential): names are shown, values never.
+        v.Id, v.Url, v.Topics, v.Description, v.Enabled, v.Ordered, v.RateLimitPerSecond, v.MaxConcurrency, v.Headers.ToDictionary(h => h.Key, _ => "(set)"), v.RetrySchedule, v.Timeout,
+        v.Created, v.Updated, v.DisabledReason, v.FailingSince, v.Cursor, v.Pending, v.Secrets, PreviousSecretUntil: v.PreviousSecretUntil);
 
     private static MessageResponse Response(MessageView m) => new(
         m.EventId, m.Seq, m.Status.ToString().ToLowerInvariant(), [.. m.Attempts.Select(a => new AttemptResponse(a.Time, Math.Round(a.DurationMs, 3), a.ResponseStatus, a.Response, a.Error))],

@@ -49,7 +49,8 @@ public sealed record EndpointView(
     [property: Id(14)] long Cursor,
     [property: Id(15)] int Pending,
     [property: Id(16)] int Secrets,
-    [property: Id(17)] DateTimeOffset? FailingSince);
+    [property: Id(17)] DateTimeOffset? FailingSince,
+    [property: Id(18)] DateTimeOffset? PreviousSecretUntil = null);
 
 /// <summary>Where a message stands.</summary>
 public enum MessageStatus

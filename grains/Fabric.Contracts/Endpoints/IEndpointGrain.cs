@@ -25,9 +25,9 @@ public interface IEndpointGrain : IGrainWithStringKey
     [Alias("Delete")]
     Task<bool> Delete();
 
-    /// <summary>Adds a new signing secret; the ones before it keep signing until <paramref name="previousUntil"/>.</summary>
+    /// <summary>Adds a new signing secret; the ones before it keep signing for <paramref name="overlap"/> (by Fabric's clock).</summary>
     [Alias("RotateSecret")]
-    Task<EndpointView?> RotateSecret(string protectedSecret, DateTimeOffset previousUntil);
+    Task<EndpointView?> RotateSecret(string protectedSecret, TimeSpan overlap);
 
     /// <summary>Messages of one status, newest first for delivered and failed, in seq order for pending.</summary>
     [Alias("GetMessages")]

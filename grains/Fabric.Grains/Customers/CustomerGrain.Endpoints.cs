@@ -29,31 +29,10 @@ internal sealed partial class CustomerGrain
         }
     }
 
-    /// <summary>
-    /// Writes one after another (the grain is reentrant, and overlapping writes would trip the storage's etag check);
-    /// each caller returns once a write that holds its change has landed.
-    /// </summary>
-    private Task SaveEndpointsAsync()
-    {
-        _endpointsWrite = WriteAfterAsync(_endpointsWrite);
-        return _endpointsWrite;
+    /// <summary>The grain is reentrant: endpoint changes are written one after another.</summary>
+    private Task SaveEndpointsAsync() => _endpointWrites.WriteAsync(() => _endpoints.WriteStateAsync());
 
-        async Task WriteAfterAsync(Task previous)
-        {
-            try
-            {
-                await previous;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // That write's caller was told; this one writes the state as it is now, its own change included.
-            }
-
-            await _endpoints.WriteStateAsync();
-        }
-    }
-
-    private Task _endpointsWrite = Task.CompletedTask;
+    private readonly StateWrites _endpointWrites = new();
 
     public Task<IReadOnlyList<string>> GetEndpoints() =>
         Task.FromResult<IReadOnlyList<string>>([.. _endpoints.State.Cursors.Keys.Order(StringComparer.Ordinal)]);

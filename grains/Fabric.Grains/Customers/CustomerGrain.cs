@@ -104,6 +104,9 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
     {
         await TrimAsync(_time.GetUtcNow(), keys: true);
         await KeepRetentionSweepAsync();
+
+        // A backstop for a lost one-way notice: an endpoint behind the log's end hears of it at least once a sweep.
+        NotifyEndpoints(_head.LastSeq);
     }
 
     /// <summary>

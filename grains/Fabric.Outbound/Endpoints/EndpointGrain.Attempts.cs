@@ -36,6 +36,8 @@ internal sealed partial class EndpointGrain
                 return;
             }
 
+            // The configuration as it is now: a rotation or an update may have landed while the event was read.
+            config = State.Config!;
             var result = await SendAsync(config, envelope);
             if (State.Config is null || _stopping.IsCancellationRequested)
             {
@@ -67,7 +69,8 @@ internal sealed partial class EndpointGrain
                 else
                 {
                     var step = config.RetrySchedule[message.Attempts.Count - 1];
-                    var wait = result.RetryAfter ?? step * (1 + (_options.RetryJitter * Random.Shared.NextDouble()));
+                    // A Retry-After of 0 (or a date gone by) must not spend the schedule back to back.
+                    var wait = result.RetryAfter is { } asked ? TimeSpan.FromTicks(Math.Max(asked.Ticks, TimeSpan.TicksPerSecond)) : step * (1 + (_options.RetryJitter * Random.Shared.NextDouble()));
                     message.Due = now + wait;
                 }
 
@@ -89,7 +92,7 @@ internal sealed partial class EndpointGrain
         {
             // Unexpected (a log read failed): the message stays as it was and is attempted again shortly.
             Log.PumpFailed(_logger, ex, Key.Endpoint);
-            message.Due = _time.GetUtcNow() + TimeSpan.FromSeconds(1);
+            message.Due = _time.GetUtcNow() + TimeSpan.FromSeconds(5);
         }
         finally
         {
@@ -144,8 +147,9 @@ internal sealed partial class EndpointGrain
     private IReadOnlyList<string> Secrets(EndpointRecord config)
     {
         var now = _time.GetUtcNow();
-        if (_secrets is null || now >= _secretsUntil)
+        if (_secrets is null || now >= _secretsUntil || !ReferenceEquals(_secretsOf, config.Secrets))
         {
+            _secretsOf = config.Secrets;
             var active = config.Secrets.Where(s => s.Until is null || s.Until > now).ToList();
             _secrets = [.. active.Select(s => _protector.Unprotect(s.Protected))];
             _secretsUntil = active.Select(s => s.Until ?? DateTimeOffset.MaxValue).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
@@ -155,6 +159,7 @@ internal sealed partial class EndpointGrain
     }
 
     private DateTimeOffset _secretsUntil;
+    private List<EndpointSecret>? _secretsOf;
 
     private async Task<EventEnvelope?> ReadEventAsync(long seq)
     {

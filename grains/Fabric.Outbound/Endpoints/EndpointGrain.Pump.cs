@@ -21,6 +21,7 @@ internal sealed partial class EndpointGrain
     private long _lastSave;
     private long _lastReport;
     private long _reported = -1;
+    private long _savedCursor = -1;
     private bool _reminderOn;
     private int _inFlight;
     private double _tokens;
@@ -121,7 +122,12 @@ internal sealed partial class EndpointGrain
                 return;
             }
 
-            AdoptEpoch(page.Epoch, now);
+            if (AdoptEpoch(page.Epoch, now))
+            {
+                // Positions moved back to where the log's history still agrees: read again from there.
+                continue;
+            }
+
             _knownLast = page.LastSeq;
             var first = page.Events.Count > 0 ? page.Events[0].Seq : page.FirstRetainedSeq;
             if (first > State.ReadThrough + 1 && !page.Complete)
@@ -156,15 +162,19 @@ internal sealed partial class EndpointGrain
     /// The log started a new epoch: positions past where it forked named events the log no longer has. Those still
     /// pending fail as <c>lost</c>; reading goes on from the fork, where the new epoch's events begin.
     /// </summary>
-    private void AdoptEpoch(LogEpoch epoch, DateTimeOffset now)
+    private bool AdoptEpoch(LogEpoch epoch, DateTimeOffset now)
     {
+        // Only an epoch change moves positions back: within one epoch a page may even run ahead of the head it reports
+        // (events written, not yet acknowledged), and a log that lost events forks itself at its next append.
         if (State.Epoch == epoch.Id)
         {
-            return;
+            return false;
         }
 
         var valid = State.Epoch is null ? long.MaxValue : epoch.ValidUpTo(State.Epoch);
-        if (State.ReadThrough > valid)
+
+        var moved = State.ReadThrough > valid;
+        if (moved)
         {
             foreach (var message in _open.Values.Where(m => m.Seq > valid && !m.InFlight).ToList())
             {
@@ -178,6 +188,7 @@ internal sealed partial class EndpointGrain
 
         State.Epoch = epoch.Id;
         _dirty = _urgent = true;
+        return moved;
     }
 
     /// <summary>A range the log no longer holds: one failed entry says so (there are no event ids to name).</summary>
@@ -202,7 +213,7 @@ internal sealed partial class EndpointGrain
         var chosen = new List<(Message Message, bool Manual)>();
         foreach (var message in State.Manual)
         {
-            if (chosen.Count < room && !message.InFlight && TakeToken(now))
+            if (chosen.Count < room && !message.InFlight && message.Due <= now && TakeToken(now))
             {
                 chosen.Add((message, true));
             }
@@ -274,9 +285,12 @@ internal sealed partial class EndpointGrain
         }
 
         DateTimeOffset? next = null;
-        if (State.Manual.Any(m => !m.InFlight))
+        foreach (var message in State.Manual)
         {
-            next = now;
+            if (!message.InFlight && message.Due is { } due && (next is null || due < next))
+            {
+                next = due;
+            }
         }
 
         foreach (var message in _open.Values)
@@ -317,55 +331,43 @@ internal sealed partial class EndpointGrain
             _dirty = true;
         }
 
-        if (State.Cursor != _reported && (State.Cursor >= _knownLast || Stopwatch.GetElapsedTime(_lastReport) >= TimeSpan.FromSeconds(1)))
+        // Only a saved cursor: a crash goes back to it, and the log must still hold what follows it.
+        if (_savedCursor != _reported && (_savedCursor >= _knownLast || Stopwatch.GetElapsedTime(_lastReport) >= TimeSpan.FromSeconds(1)))
         {
-            _reported = State.Cursor;
+            _reported = _savedCursor;
             _lastReport = Stopwatch.GetTimestamp();
-            _ = CustomerGrain.EndpointProgress(Key.Endpoint, State.Cursor);
+            _ = CustomerGrain.EndpointProgress(Key.Endpoint, _savedCursor);
         }
     }
 
     /// <summary>
-    /// One write after another (the delivery loop and calls both save, and overlapping writes would trip the storage's
-    /// etag check); each caller returns once a write holding the state as it was at its call has landed.
+    /// One write after another (the delivery loop and calls both save); each caller returns once a write holding the
+    /// state as it was at its call has landed.
     /// </summary>
-    private Task SaveAsync()
+    private Task SaveAsync() => _writes.WriteAsync(async () =>
     {
-        _saving = WriteAfterAsync(_saving);
-        return _saving;
-
-        async Task WriteAfterAsync(Task previous)
+        if (State.Config is null)
         {
-            try
-            {
-                await previous;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // That write's caller was told; this one writes the state as it is now.
-            }
-
-            if (State.Config is null)
-            {
-                return;
-            }
-
-            State.Open = [.. _open.Values];
-            _dirty = _urgent = false;
-            _lastSave = Stopwatch.GetTimestamp();
-            try
-            {
-                await _state.WriteStateAsync();
-            }
-            catch
-            {
-                _dirty = true;
-                throw;
-            }
+            return;
         }
-    }
 
-    private Task _saving = Task.CompletedTask;
+        State.Open = [.. _open.Values];
+        _dirty = _urgent = false;
+        _lastSave = Stopwatch.GetTimestamp();
+        var cursor = State.Cursor;
+        try
+        {
+            await _state.WriteStateAsync();
+            _savedCursor = cursor;
+        }
+        catch
+        {
+            _dirty = true;
+            throw;
+        }
+    });
+
+    private readonly Fabric.Grains.StateWrites _writes = new();
 
     /// <summary>
     /// While anything is pending, a reminder ticks every minute (Orleans' shortest): if the activation or its silo is
@@ -388,7 +390,7 @@ internal sealed partial class EndpointGrain
         }
     }
 
-    private bool HasWork => _open.Count > 0 || State.Manual.Count > 0 || State.ReadThrough < _knownLast || _inFlight > 0;
+    private bool HasWork => _inFlight > 0 || (State.Config is { Enabled: true } && (_open.Count > 0 || State.Manual.Count > 0 || State.ReadThrough < _knownLast));
 
     private async Task StopReminderAsync()
     {

@@ -64,8 +64,10 @@ internal sealed partial class EndpointGrain
             Requeue(message, recovering: true);
         }
 
+        // Messages of an earlier recovery still waiting count in this one, so done never passes total.
+        var total = State.Manual.Count(m => m.Recovering);
         var now = _time.GetUtcNow();
-        State.Recovery = new RecoveryView(since, now, chosen.Count, 0, 0, 0, chosen.Count == 0 ? now : null);
+        State.Recovery = new RecoveryView(since, now, total, 0, 0, 0, total == 0 ? now : null);
         await SaveAsync();
         Wake();
         return State.Recovery;

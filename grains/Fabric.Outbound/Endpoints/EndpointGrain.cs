@@ -59,6 +59,8 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
             _open[message.Seq] = message;
         }
 
+        _savedCursor = State.Cursor;
+
         if (State.Config is not null)
         {
             Log.Activated(_logger, Key.Endpoint, State.Cursor, _open.Count + State.Manual.Count);
@@ -116,11 +118,21 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
         // Where to start: after the given seq, never before what the log still holds, never past its end.
         var head = await CustomerGrain.GetSince(long.MaxValue - 1, 0);
         var start = Math.Clamp(afterSeq ?? head.LastSeq, head.FirstRetainedSeq - 1, head.LastSeq);
-        await CustomerGrain.AddEndpoint(Key.Endpoint, start);
         State.Config = config;
         State.Cursor = State.ReadThrough = start;
         State.Epoch = head.Epoch.Id;
         await SaveAsync();
+        try
+        {
+            await CustomerGrain.AddEndpoint(Key.Endpoint, start);
+        }
+        catch
+        {
+            // Not registered with the customer, so never told of appends: it must not exist half-made.
+            await _writes.WriteAsync(() => _state.ClearStateAsync());
+            throw;
+        }
+
         Wake();
         return View(config);
     }
@@ -176,24 +188,23 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
         }
 
         await CustomerGrain.RemoveEndpoint(Key.Endpoint);
-        await _stopping.CancelAsync();
         try
         {
-            await _saving;
+            // After the writes under way; the loop's next save finds no configuration and writes nothing.
+            await _writes.WriteAsync(() => _state.ClearStateAsync());
+            await _stopping.CancelAsync();
+            _open.Clear();
+            await StopReminderAsync();
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        finally
         {
-            // Cleared below either way.
+            DeactivateOnIdle();
         }
 
-        await _state.ClearStateAsync();
-        _open.Clear();
-        await StopReminderAsync();
-        DeactivateOnIdle();
         return true;
     }
 
-    public async Task<EndpointView?> RotateSecret(string protectedSecret, DateTimeOffset previousUntil)
+    public async Task<EndpointView?> RotateSecret(string protectedSecret, TimeSpan overlap)
     {
         if (State.Config is not { } config)
         {
@@ -201,6 +212,7 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
         }
 
         var now = _time.GetUtcNow();
+        var previousUntil = now + overlap;
         // The old secrets sign until the overlap ends (one already ending sooner keeps its end); expired ones go.
         var secrets = config.Secrets
             .Where(s => s.Until is null || s.Until > now)
@@ -215,7 +227,8 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
 
     public Task OnAppended(long lastSeq)
     {
-        if (State.Config is not null && lastSeq > _knownLast)
+        // Any change wakes the loop: after a fork the log's end may be below what this endpoint knew.
+        if (State.Config is not null && lastSeq != _knownLast)
         {
             _knownLast = lastSeq;
             Wake();
@@ -246,7 +259,8 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
     private EndpointView View(EndpointRecord c) => new(
         c.Id, c.Url, c.Topics, c.Description, c.Enabled, c.Ordered, c.RateLimitPerSecond, c.MaxConcurrency, c.Headers, c.RetrySchedule, c.Timeout,
         c.Created, c.Updated, c.DisabledReason, State.Cursor, _open.Count + State.Manual.Count,
-        c.Secrets.Count(s => s.Until is null || s.Until > _time.GetUtcNow()), State.FailingSince);
+        c.Secrets.Count(s => s.Until is null || s.Until > _time.GetUtcNow()), State.FailingSince,
+        c.Secrets.Where(s => s.Until > _time.GetUtcNow()).Select(s => s.Until).Max());
 
     private static partial class Log
     {

@@ -53,6 +53,8 @@ public static class OutboundSiloBuilderExtensions
     {
         AllowAutoRedirect = false,
         UseCookies = false,
+        // A proxy from HTTP(S)_PROXY would be the address the guard checks, not the endpoint's.
+        UseProxy = false,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         ConnectTimeout = TimeSpan.FromSeconds(10),
         ConnectCallback = async (context, cancellationToken) =>

@@ -16,7 +16,8 @@ public sealed class DeliveryAttemptTests(OutboundFixture fixture)
     {
         var customer = await fixture.Gateway.NewCustomerAsync();
         var path = fixture.Receiver.Path((_, n) => n < 3 ? new Answer(500, Body: "not yet") : new Answer(200));
-        var (endpoint, secret) = await fixture.CreateEndpointAsync(customer, path, new { topics = new[] { "order.*" }, retrySchedule = new[] { "00:00:01", "00:00:01", "00:00:01" } });
+        var (endpoint, secret) = await fixture.CreateEndpointAsync(customer, path, new { topics = new[] { "order.*" }, retrySchedule = new[] { "00:00:01", "00:00:01", "00:00:01" }, headers = new Dictionary<string, string> { ["X-Tenant-Token"] = "t0ken" } });
+        Assert.Equal("(set)", (await fixture.EndpointAsync(customer, endpoint)).GetProperty("headers").GetProperty("X-Tenant-Token").GetString());
 
         Assert.Equal(HttpStatusCode.Accepted, (await fixture.Gateway.PostWebhookAsync(customer, """{"type":"order.paid","amount":42}""")).StatusCode);
         await fixture.AdvanceUntil(() => fixture.Receiver.Got(path).Count == 4, Second);
@@ -35,6 +36,7 @@ public sealed class DeliveryAttemptTests(OutboundFixture fixture)
         Assert.Equal(1, envelope.GetProperty("seq").GetInt64());
         Assert.StartsWith("00-", last.Header("traceparent"), StringComparison.Ordinal);
         Assert.Equal("application/json", last.Header("content-type"));
+        Assert.Equal("t0ken", last.Header("x-tenant-token"));
 
         await Eventually.True(async () => (await fixture.MessagesAsync(customer, endpoint, "delivered")).GetArrayLength() == 1);
         var message = (await fixture.MessagesAsync(customer, endpoint, "delivered"))[0];

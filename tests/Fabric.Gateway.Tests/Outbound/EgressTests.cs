@@ -71,6 +71,8 @@ public sealed class EgressTests(GatewayFixture fixture)
     [InlineData("""{"url":"https://example.com/x","rateLimitPerSecond":-1}""", "invalid-rate-limit")]
     [InlineData("""{"url":"https://example.com/x","headers":{"webhook-signature":"v1,forged"}}""", "invalid-headers")]
     [InlineData("""{"url":"https://example.com/x","headers":{"x-a":"line\nbreak"}}""", "invalid-headers")]
+    [InlineData("""{"url":"https://example.com/x","headers":{"X-A":"1","x-a":"2"}}""", "invalid-headers")]
+    [InlineData("""{"url":"https://example.com/x","headers":{"content-encoding":"gzip"}}""", "invalid-headers")]
     [InlineData("""{"url":"https://example.com/x","retrySchedule":["-00:00:01"]}""", "invalid-retry-schedule")]
     [InlineData("""{"url":"https://example.com/x","timeout":"00:10:00"}""", "invalid-timeout")]
     [InlineData("""{"url":"https://example.com/x","fromSeq":-1}""", "invalid-from-seq")]

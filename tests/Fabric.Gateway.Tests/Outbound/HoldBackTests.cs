@@ -45,7 +45,18 @@ public sealed class HoldBackTests
         await Eventually.True(async () => await FirstRetainedAsync(gateway, customer) > 1, TimeSpan.FromSeconds(15));
         Volatile.Write(ref up, true);
         static bool IsLostRange(JsonElement m) => m.GetProperty("reason").GetString() == "expired" && m.TryGetProperty("lastSeq", out var last) && last.ValueKind == JsonValueKind.Number;
-        await Eventually.True(async () => (await Messages(gateway, customer, endpoint, "failed")).EnumerateArray().Any(IsLostRange), TimeSpan.FromSeconds(20));
+        try
+        {
+            await Eventually.True(async () => (await Messages(gateway, customer, endpoint, "failed")).EnumerateArray().Any(IsLostRange), TimeSpan.FromSeconds(20));
+        }
+        catch (Exception ex)
+        {
+            var view = await gateway.Http.GetStringAsync($"/v1/admin/customers/{customer}/endpoints/{endpoint}");
+            var failed = await gateway.Http.GetStringAsync($"/v1/admin/customers/{customer}/endpoints/{endpoint}/messages?status=failed");
+            var pending = await gateway.Http.GetStringAsync($"/v1/admin/customers/{customer}/endpoints/{endpoint}/messages?status=pending&limit=3");
+            var history = await gateway.Http.GetStringAsync($"/v1/customers/{customer}/events?limit=1");
+            throw new InvalidOperationException($"no lost range.\nview {view}\nfailed {failed[..Math.Min(3000, failed.Length)]}\npending {pending[..Math.Min(3000, pending.Length)]}\nhistory {history[..Math.Min(600, history.Length)]}\nreceived {string.Join(",", receiver.Got(path).Select(r => $"{Seq(r)}:{r.Status}"))}", ex);
+        }
         var lost = (await Messages(gateway, customer, endpoint, "failed")).EnumerateArray().First(IsLostRange);
         Assert.True(!lost.TryGetProperty("eventId", out var id) || id.ValueKind == JsonValueKind.Null);
 
