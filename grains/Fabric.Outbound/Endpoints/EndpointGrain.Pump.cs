@@ -61,7 +61,7 @@ internal sealed partial class EndpointGrain
                     Dispatch(now);
                 }
 
-                Settle();
+                AdvanceCursor();
                 await KeepReminderAsync();
                 if (_dirty && (_urgent || Stopwatch.GetElapsedTime(_lastSave) >= _options.SaveInterval))
                 {
@@ -158,83 +158,22 @@ internal sealed partial class EndpointGrain
         }
     }
 
-    /// <summary>
-    /// The log started a new epoch: positions past where it forked named events the log no longer has. Those still
-    /// pending fail as <c>lost</c>; reading goes on from the fork, where the new epoch's events begin.
-    /// </summary>
-    private bool AdoptEpoch(LogEpoch epoch, DateTimeOffset now)
-    {
-        // Only an epoch change moves positions back: within one epoch a page may even run ahead of the head it reports
-        // (events written, not yet acknowledged), and a log that lost events forks itself at its next append.
-        if (State.Epoch == epoch.Id)
-        {
-            return false;
-        }
-
-        var valid = State.Epoch is null ? long.MaxValue : epoch.ValidUpTo(State.Epoch);
-
-        var moved = State.ReadThrough > valid;
-        if (moved)
-        {
-            foreach (var message in _open.Values.Where(m => m.Seq > valid && !m.InFlight).ToList())
-            {
-                Settle(message, failed: true, "lost", now);
-            }
-
-            Log.Lost(_logger, Key.Endpoint, valid + 1, State.ReadThrough, "lost");
-            State.ReadThrough = valid;
-            State.Cursor = Math.Min(State.Cursor, valid);
-        }
-
-        State.Epoch = epoch.Id;
-        _dirty = _urgent = true;
-        return moved;
-    }
-
-    /// <summary>A range the log no longer holds: one failed entry says so (there are no event ids to name).</summary>
-    private void Lose(long first, long last, string reason, DateTimeOffset now)
-    {
-        if (last < first)
-        {
-            return;
-        }
-
-        Log.Lost(_logger, Key.Endpoint, first, last, reason);
-        AddFailed(new Message { Seq = first, LastSeq = last, Reason = reason, Settled = now });
-        OutboundTelemetry.Failed.Add(last - first + 1);
-        _dirty = _urgent = true;
-    }
-
     /// <summary>Starts every attempt that is due, within the endpoint's concurrency and rate.</summary>
     private void Dispatch(DateTimeOffset now)
     {
         var config = State.Config!;
-        var room = (config.Ordered ? 1 : config.MaxConcurrency) - _inFlight;
+        var room = Concurrency(config) - _inFlight;
         var chosen = new List<(Message Message, bool Manual)>();
-        foreach (var message in State.Manual)
-        {
-            if (chosen.Count < room && !message.InFlight && message.Due <= now && TakeToken(now))
-            {
-                chosen.Add((message, true));
-            }
-        }
-
-        foreach (var message in _open.Values)
+        foreach (var candidate in Candidates(config))
         {
             if (chosen.Count >= room)
             {
                 break;
             }
 
-            if (!message.InFlight && message.Due <= now && TakeToken(now))
+            if (candidate.Message.Due <= now && TakeToken(now))
             {
-                chosen.Add((message, false));
-            }
-
-            if (config.Ordered)
-            {
-                // Strict order: nothing after the oldest pending event goes before it has settled.
-                break;
+                chosen.Add(candidate);
             }
         }
 
@@ -244,6 +183,37 @@ internal sealed partial class EndpointGrain
             _ = AttemptAsync(message, manual);
         }
     }
+
+    /// <summary>
+    /// The messages that may be attempted next, in the order they go: retries and recoveries first, then the open
+    /// ones in seq order — for an ordered endpoint only the oldest open one, since nothing after it goes before it has
+    /// settled. Messages in flight are passed over.
+    /// </summary>
+    private IEnumerable<(Message Message, bool Manual)> Candidates(EndpointRecord config)
+    {
+        foreach (var message in State.Manual)
+        {
+            if (!message.InFlight)
+            {
+                yield return (message, true);
+            }
+        }
+
+        foreach (var message in _open.Values)
+        {
+            if (!message.InFlight)
+            {
+                yield return (message, false);
+            }
+
+            if (config.Ordered)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private static int Concurrency(EndpointRecord config) => config.Ordered ? 1 : config.MaxConcurrency;
 
     /// <summary>The endpoint's rate as a token bucket holding one second's worth.</summary>
     private bool TakeToken(DateTimeOffset now)
@@ -278,34 +248,12 @@ internal sealed partial class EndpointGrain
             return TimeSpan.Zero;
         }
 
-        var limit = config.Ordered ? 1 : config.MaxConcurrency;
-        if (_inFlight >= limit)
+        if (_inFlight >= Concurrency(config))
         {
             return null;
         }
 
-        DateTimeOffset? next = null;
-        foreach (var message in State.Manual)
-        {
-            if (!message.InFlight && message.Due is { } due && (next is null || due < next))
-            {
-                next = due;
-            }
-        }
-
-        foreach (var message in _open.Values)
-        {
-            if (!message.InFlight && message.Due is { } due && (next is null || due < next))
-            {
-                next = due;
-            }
-
-            if (config.Ordered)
-            {
-                break;
-            }
-        }
-
+        var next = Candidates(config).Min(c => c.Message.Due);
         if (next is null)
         {
             return null;
@@ -322,7 +270,7 @@ internal sealed partial class EndpointGrain
     }
 
     /// <summary>Moves the cursor past everything settled and tells the customer's grain, which may then trim up to it.</summary>
-    private void Settle()
+    private void AdvanceCursor()
     {
         var cursor = _open.Count > 0 ? _open.First().Key - 1 : State.ReadThrough;
         if (cursor != State.Cursor)
@@ -337,75 +285,6 @@ internal sealed partial class EndpointGrain
             _reported = _savedCursor;
             _lastReport = Stopwatch.GetTimestamp();
             _ = CustomerGrain.EndpointProgress(Key.Endpoint, _savedCursor);
-        }
-    }
-
-    /// <summary>
-    /// One write after another (the delivery loop and calls both save); each caller returns once a write holding the
-    /// state as it was at its call has landed.
-    /// </summary>
-    private Task SaveAsync() => _writes.WriteAsync(async () =>
-    {
-        if (State.Config is null)
-        {
-            return;
-        }
-
-        State.Open = [.. _open.Values];
-        _dirty = _urgent = false;
-        _lastSave = Stopwatch.GetTimestamp();
-        var cursor = State.Cursor;
-        try
-        {
-            await _state.WriteStateAsync();
-            _savedCursor = cursor;
-        }
-        catch
-        {
-            _dirty = true;
-            throw;
-        }
-    });
-
-    private readonly Fabric.Grains.StateWrites _writes = new();
-
-    /// <summary>
-    /// While anything is pending, a reminder ticks every minute (Orleans' shortest): if the activation or its silo is
-    /// gone, the tick brings the endpoint back to deliver. Registered here when work appears; dropped by the first tick
-    /// that finds nothing pending (not here, so a quiet endpoint does not write its reminder twice per event).
-    /// </summary>
-    private async Task KeepReminderAsync()
-    {
-        if (!_reminderOn && HasWork)
-        {
-            try
-            {
-                await this.RegisterOrUpdateReminder(DeliverReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-                _reminderOn = true;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                Log.ReminderFailed(_logger, ex, Key.Endpoint);
-            }
-        }
-    }
-
-    private bool HasWork => _inFlight > 0 || (State.Config is { Enabled: true } && (_open.Count > 0 || State.Manual.Count > 0 || State.ReadThrough < _knownLast));
-
-    private async Task StopReminderAsync()
-    {
-        try
-        {
-            if (await this.GetReminder(DeliverReminder) is { } reminder)
-            {
-                await this.UnregisterReminder(reminder);
-            }
-
-            _reminderOn = false;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.ReminderFailed(_logger, ex, Key.Endpoint);
         }
     }
 }

@@ -220,7 +220,6 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
             .Append(new EndpointSecret(protectedSecret, now, null))
             .ToList();
         State.Config = config with { Secrets = secrets, Updated = now };
-        _secrets = null;
         await SaveAsync();
         return View(State.Config);
     }
@@ -239,12 +238,7 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (State.Config is null)
-        {
-            await StopReminderAsync();
-            return;
-        }
-
+        // Deleted, disabled or caught up (HasWork says so for all three): the reminder goes.
         if (!HasWork)
         {
             await StopReminderAsync();
