@@ -5,6 +5,7 @@ using Fabric.Gateway.Customers;
 using Fabric.Gateway.Http;
 using Fabric.Gateway.Hosting;
 using Fabric.Gateway.Outbound;
+using Fabric.Gateway.Transforms;
 using Fabric.Gateway.Sockets;
 using Fabric.Gateway.Telemetry;
 using Fabric.Gateway.Webhooks;
@@ -30,6 +31,7 @@ public static class Program
         builder.AddFabricAdmin();            // the embedded seed and OpenAPI
         builder.AddFabricWebhooks();         // POST /v1/webhooks/{customer}/{source}
         builder.AddFabricSockets();          // GET /v1/ws, the per-customer feeds and the gateway observer
+        builder.AddFabricTransforms();       // customers' Wasm modules on sources and endpoints
 
         var app = builder.Build();
         app.UseFabricHttp();
@@ -39,6 +41,7 @@ public static class Program
         app.MapFabricOpenApi();
         app.MapAdminApi();
         app.MapOutboundAdmin();
+        app.MapTransformsAdmin();
         app.MapWebhooks();
         app.MapEventsApi();
         app.MapSockets();

@@ -12,6 +12,10 @@ namespace Fabric.Contracts;
 /// <param name="IdempotencyKey">The producer's idempotency key, if one was given.</param>
 /// <param name="TraceParent">W3C traceparent of the ingest span, so delivery can join the same trace.</param>
 /// <param name="CloudEvent">The CloudEvents context, when the event arrived as a CloudEvent.</param>
+/// <param name="TransformError">
+/// The kind of error (fuel, trap, …) when the source's Wasm transform failed and its policy kept the event unchanged.
+/// </param>
+/// <param name="Original">The payload as received, when the source's transform replaced it and keeps originals.</param>
 [GenerateSerializer, Immutable, Alias("fabric.EventEnvelope")]
 public sealed record EventEnvelope(
     [property: Id(0)] string Id,
@@ -24,4 +28,6 @@ public sealed record EventEnvelope(
     [property: Id(7)] byte[] Data,
     [property: Id(8)] string? IdempotencyKey,
     [property: Id(9)] string? TraceParent,
-    [property: Id(10)] CloudEventAttributes? CloudEvent = null);
+    [property: Id(10)] CloudEventAttributes? CloudEvent = null,
+    [property: Id(11)] string? TransformError = null,
+    [property: Id(12)] byte[]? Original = null);

@@ -9,7 +9,7 @@ public static class EventSize
     public static long Of(EventEnvelope e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return e.Data.Length + EnvelopeAllowance;
+        return e.Data.Length + (e.Original?.Length ?? 0) + EnvelopeAllowance;
     }
 
     /// <summary>

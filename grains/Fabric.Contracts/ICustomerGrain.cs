@@ -86,6 +86,21 @@ public interface ICustomerGrain : IGrainWithStringKey
     [Alias("GetEndpoints")]
     Task<IReadOnlyList<string>> GetEndpoints();
 
+    /// <summary>
+    /// Attaches a Wasm module to a source (replacing the one before, between two events), after checking and compiling
+    /// it and running its <c>init</c>; a refused module changes nothing and the answer says why.
+    /// </summary>
+    [Alias("SetTransform")]
+    Task<Transforms.TransformAttach> SetTransform(string source, Transforms.TransformSettings settings);
+
+    /// <summary>The source's module with its counters and last errors, or null when none is attached.</summary>
+    [Alias("GetTransform")]
+    Task<Transforms.TransformView?> GetTransform(string source);
+
+    /// <summary>Detaches the source's module; false when none was attached.</summary>
+    [Alias("RemoveTransform")]
+    Task<bool> RemoveTransform(string source);
+
     /// <summary>An endpoint has settled every event up to <paramref name="cursor"/>: the log may trim up to there.</summary>
     [OneWay, Alias("EndpointProgress")]
     Task EndpointProgress(string endpoint, long cursor);

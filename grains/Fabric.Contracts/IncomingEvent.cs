@@ -18,9 +18,15 @@ public sealed record IncomingEvent(
     [property: Id(5)] string? TraceParent,
     [property: Id(6)] CloudEventAttributes? CloudEvent = null);
 
-/// <summary>The grain's answer to an append: where the event stands and whether it was a repeat.</summary>
+/// <summary>
+/// The grain's answer to an append: where the event stands and whether it was a repeat — or, when the source's Wasm
+/// transform said so, that it was dropped (nothing stored, <see cref="Seq"/> 0) or rejected (the transform failed and
+/// its policy is <c>reject</c>; nothing stored, <see cref="Rejected"/> names the error's kind).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("fabric.AppendResult")]
 public sealed record AppendResult(
     [property: Id(0)] string Id,
     [property: Id(1)] long Seq,
-    [property: Id(2)] bool Duplicate);
+    [property: Id(2)] bool Duplicate,
+    [property: Id(3)] bool Dropped = false,
+    [property: Id(4)] string? Rejected = null);

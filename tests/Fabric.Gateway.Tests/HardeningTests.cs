@@ -235,5 +235,11 @@ public sealed class HardeningTests(GatewayFixture fixture)
         public Task<IReadOnlyList<string>> GetEndpoints() => throw new NotSupportedException();
 
         public Task EndpointProgress(string endpoint, long cursor) => throw new NotSupportedException();
+
+        public Task<Fabric.Contracts.Transforms.TransformAttach> SetTransform(string source, Fabric.Contracts.Transforms.TransformSettings settings) => throw new NotSupportedException();
+
+        public Task<Fabric.Contracts.Transforms.TransformView?> GetTransform(string source) => throw new NotSupportedException();
+
+        public Task<bool> RemoveTransform(string source) => throw new NotSupportedException();
     }
 }

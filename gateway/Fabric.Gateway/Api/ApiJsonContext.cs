@@ -32,4 +32,6 @@ namespace Fabric.Gateway.Api;
 [JsonSerializable(typeof(RecoverRequest))]
 [JsonSerializable(typeof(RecoveryResponse))]
 [JsonSerializable(typeof(RetryResponse))]
+[JsonSerializable(typeof(Transforms.TransformRequest))]
+[JsonSerializable(typeof(Transforms.TransformResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

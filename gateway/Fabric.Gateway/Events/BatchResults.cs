@@ -10,9 +10,10 @@ internal sealed record BatchItem(IncomingEvent? Event, ProblemHttpResult? Proble
 internal sealed record BatchResponse(IReadOnlyList<BatchResult> Results);
 
 /// <summary>An appended event (<c>id</c>, <c>seq</c>, <c>duplicate</c>) or an <c>error</c> (a problem, nothing stored).</summary>
-internal sealed record BatchResult(string? Id, long? Seq, bool? Duplicate, BatchError? Error)
+internal sealed record BatchResult(string? Id, long? Seq, bool? Duplicate, BatchError? Error, bool? Dropped = null)
 {
-    public static BatchResult From(AppendResult result) => new(result.Id, result.Seq, result.Duplicate, null);
+    public static BatchResult From(AppendResult result) =>
+        result.Dropped ? new(null, null, false, null, Dropped: true) : new(result.Id, result.Seq, result.Duplicate, null);
 
     public static BatchResult From(ProblemHttpResult problem) =>
         new(null, null, null, new BatchError(problem.ProblemDetails.Type!, problem.ProblemDetails.Title!, problem.StatusCode, problem.ProblemDetails.Detail!));

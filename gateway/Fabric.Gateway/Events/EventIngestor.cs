@@ -8,10 +8,13 @@ namespace Fabric.Gateway.Events;
 /// <summary>Hands a validated event to its customer's grain and shapes the 202 both ingest paths answer with.</summary>
 internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<EventIngestor> logger)
 {
-    public async Task<IResult> IngestAsync(string customer, IncomingEvent incoming) =>
-        await AppendAsync(customer, incoming) is { } result
-            ? TypedResults.Accepted((string?)null, new IngestResponse(result.Id, result.Seq, result.Duplicate))
-            : Problems.Unavailable("The event could not be confirmed as stored; retry with the same idempotency key.");
+    public async Task<IResult> IngestAsync(string customer, IncomingEvent incoming) => await AppendAsync(customer, incoming) switch
+    {
+        null => Problems.Unavailable("The event could not be confirmed as stored; retry with the same idempotency key."),
+        { Rejected: { } kind } => Problems.TransformRejected(kind),
+        { Dropped: true } => TypedResults.Accepted((string?)null, new IngestResponse(null, null, false, Dropped: true)),
+        var result => TypedResults.Accepted((string?)null, new IngestResponse(result.Id, result.Seq, result.Duplicate)),
+    };
 
     /// <summary>
     /// Appends one event under an ingest span (webhooks, the publish API, socket publishes); null when the cluster could
@@ -32,6 +35,13 @@ internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<Event
         {
             Log.AppendFailed(logger, ex, customer);
             return null;
+        }
+
+        if (result.Dropped || result.Rejected is not null)
+        {
+            activity?.SetTag("fabric.transform", result.Dropped ? "dropped" : "rejected");
+            GatewayTelemetry.Rejected.Add(1, new KeyValuePair<string, object?>("reason", result.Dropped ? "transform-dropped" : "transform-rejected"));
+            return result;
         }
 
         activity?.SetTag(GatewayTelemetry.SeqTag, result.Seq);
@@ -65,10 +75,14 @@ internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<Event
         var next = 0;
         foreach (var item in items)
         {
-            results.Add(item.Event is null ? BatchResult.From(item.Problem!) : BatchResult.From(appended[next++]));
+            results.Add(item.Event is null ? BatchResult.From(item.Problem!) : appended[next++] switch
+            {
+                { Rejected: { } kind } => BatchResult.From(Problems.TransformRejected(kind)),
+                var result => BatchResult.From(result),
+            });
         }
 
-        GatewayTelemetry.Ingested.Add(appended.Count(r => !r.Duplicate), new KeyValuePair<string, object?>("duplicate", false));
+        GatewayTelemetry.Ingested.Add(appended.Count(r => !r.Duplicate && !r.Dropped && r.Rejected is null), new KeyValuePair<string, object?>("duplicate", false));
         GatewayTelemetry.Ingested.Add(appended.Count(r => r.Duplicate), new KeyValuePair<string, object?>("duplicate", true));
         return TypedResults.Json(new BatchResponse(results), Api.ApiJsonContext.Default.BatchResponse, statusCode: StatusCodes.Status202Accepted);
     }
@@ -80,5 +94,9 @@ internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<Event
     }
 }
 
-/// <summary>The 202 body of both ingest paths.</summary>
-internal sealed record IngestResponse(string Id, long Seq, bool Duplicate);
+/// <summary>The 202 body of both ingest paths: the kept event, or <c>dropped</c> (by the source's transform: nothing stored, no id or seq).</summary>
+internal sealed record IngestResponse(
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Id,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? Seq,
+    bool Duplicate,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] bool? Dropped = null);

@@ -66,6 +66,19 @@ internal static class EventJson
             writer.WriteBase64StringValue(e.Data);
         }
 
+        if (e.TransformError is not null)
+        {
+            // The source's module failed and its policy kept the event as received.
+            writer.WriteString("transformError"u8, e.TransformError);
+        }
+
+        if (!asFrame && e.Original is { } original)
+        {
+            // History only: what a module redacted for sockets must not reach them through the original.
+            writer.WritePropertyName("original"u8);
+            writer.WriteRawValue(original, skipInputValidation: true);
+        }
+
         writer.WriteEndObject();
     }
 

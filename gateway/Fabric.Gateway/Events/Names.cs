@@ -6,7 +6,7 @@ namespace Fabric.Gateway.Events;
 internal static class Names
 {
     public const int MaxIdLength = 64;
-    public const int MaxTypeLength = 200;
+    public const int MaxTypeLength = Fabric.Contracts.EventNames.MaxTypeLength;
     public const int MaxKeyLength = 256;
 
     /// <summary>
@@ -26,8 +26,7 @@ internal static class Names
         value is { Length: > 0 and <= MaxIdLength } && char.IsAsciiLetterOrDigit(value[0]) && !value.AsSpan().ContainsAnyExcept(IdChars);
 
     /// <summary>Event types: 1–200 printable ASCII characters without spaces or <c>*</c> (reserved for topics).</summary>
-    public static bool IsValidType(string? value) =>
-        value is { Length: > 0 and <= MaxTypeLength } && IsPrintableAscii(value) && !value.Contains('*', StringComparison.Ordinal);
+    public static bool IsValidType(string? value) => Fabric.Contracts.EventNames.IsValidType(value);
 
     /// <summary>Idempotency keys: 1–256 printable ASCII characters without spaces.</summary>
     public static bool IsValidKey(string? value) => value is { Length: > 0 and <= MaxKeyLength } && IsPrintableAscii(value);

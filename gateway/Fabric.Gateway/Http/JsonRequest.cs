@@ -10,12 +10,16 @@ internal static class JsonRequest
     public const long MaxBytes = 64 * 1024;
 
     /// <summary>The parsed body (default when the body is empty and <paramref name="optional"/>), or the problem to answer.</summary>
-    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, bool optional, CancellationToken cancellationToken)
+    public static Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, bool optional, CancellationToken cancellationToken) =>
+        ReadAsync(request, type, optional, MaxBytes, cancellationToken);
+
+    /// <summary>As above, for a body that may be larger than an admin call's usual <see cref="MaxBytes"/> (a module in base64).</summary>
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, bool optional, long maxBytes, CancellationToken cancellationToken)
     {
-        var body = await BodyReader.ReadAsync(request, MaxBytes, cancellationToken);
+        var body = await BodyReader.ReadAsync(request, maxBytes, cancellationToken);
         if (body is null)
         {
-            return (default, Problems.TooLarge(MaxBytes));
+            return (default, Problems.TooLarge(maxBytes));
         }
 
         if (body.Length == 0 && optional)

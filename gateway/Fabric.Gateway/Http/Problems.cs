@@ -59,6 +59,12 @@ internal static class Problems
 
     public static ProblemHttpResult RateLimited(string detail) => Problem(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests", detail);
 
-    private static ProblemHttpResult Problem(int status, string code, string title, string detail) =>
+    /// <summary>The source's Wasm transform failed and its policy is <c>reject</c>: 422, nothing stored.</summary>
+    public static ProblemHttpResult TransformRejected(string kind) =>
+        Problem(StatusCodes.Status422UnprocessableEntity, "transform-rejected", "Rejected by the transform", $"The source's transform failed ({kind}) and its policy rejects the event; nothing was stored.");
+
+    public static ProblemHttpResult Unprocessable(string code, string detail) => Problem(StatusCodes.Status422UnprocessableEntity, code, "Unprocessable", detail);
+
+    public static ProblemHttpResult Problem(int status, string code, string title, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title, type: TypeBase + code);
 }

@@ -191,11 +191,11 @@ internal static class OutboundEndpoints
 
     private static IEndpointGrain Endpoint(IGrainFactory grains, string customer, string id) => grains.GetGrain<IEndpointGrain>(EndpointKey.Of(customer, id));
 
-    private static bool IsEndpointId(string id) => id is { Length: 23 } && id.StartsWith("ep_", StringComparison.Ordinal) && !id.AsSpan(3).ContainsAnyExcept(Hex);
+    internal static bool IsEndpointId(string id) => id is { Length: 23 } && id.StartsWith("ep_", StringComparison.Ordinal) && !id.AsSpan(3).ContainsAnyExcept(Hex);
 
     private static readonly System.Buffers.SearchValues<char> Hex = System.Buffers.SearchValues.Create("0123456789abcdef");
 
-    private static ProblemHttpResult UnknownEndpoint() => Problems.NotFound("unknown-endpoint", "No endpoint of that id exists for that customer.");
+    internal static ProblemHttpResult UnknownEndpoint() => Problems.NotFound("unknown-endpoint", "No endpoint of that id exists for that customer.");
 
     private static IDataProtector Protector(IDataProtectionProvider protection) => protection.CreateProtector(StandardWebhooks.ProtectionPurpose);
 

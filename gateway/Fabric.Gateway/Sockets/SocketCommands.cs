@@ -205,7 +205,18 @@ internal sealed partial class SocketCommands(
         var incoming = new IncomingEvent(Source, topic!, "application/json", bytes.ToArray(), key, TraceParent: null);
         if (await ingestor.AppendAsync(session.Customer, incoming) is { } result)
         {
-            SocketReplies.Published(session, @ref, result.Id, result.Seq, result.Duplicate);
+            if (result.Dropped)
+            {
+                SocketReplies.Dropped(session, @ref);
+            }
+            else if (result.Rejected is { } kind)
+            {
+                SocketReplies.Error(session, "transform_rejected", $"The customer's transform failed ({kind}) and its policy rejects the event; nothing was stored.", @ref);
+            }
+            else
+            {
+                SocketReplies.Published(session, @ref, result.Id, result.Seq, result.Duplicate);
+            }
         }
         else
         {

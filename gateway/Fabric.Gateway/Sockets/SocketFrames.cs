@@ -46,7 +46,8 @@ internal sealed record ErrorFrame(string Code, string Message, string? Ref, [pro
 internal sealed record PongFrame(string? Ref, [property: JsonPropertyOrder(-1)] string Op = "pong");
 
 /// <summary>Answers a <c>publish</c> once the customer's grain has kept the event.</summary>
-internal sealed record PublishedFrame(string? Ref, string Id, long Seq, bool Duplicate, [property: JsonPropertyOrder(-1)] string Op = "published");
+/// <summary><c>published</c>: kept at <c>seq</c> — or, with <c>dropped</c>, dropped by the customer's transform (nothing stored, no seq).</summary>
+internal sealed record PublishedFrame(string? Ref, string? Id, long? Seq, bool Duplicate, [property: JsonPropertyOrder(-1)] string Op = "published", bool? Dropped = null);
 
 /// <summary>Answers a <c>refresh</c>: the socket now lives until <c>Expires</c>.</summary>
 internal sealed record RefreshedFrame(string? Ref, DateTimeOffset Expires, [property: JsonPropertyOrder(-1)] string Op = "refreshed");

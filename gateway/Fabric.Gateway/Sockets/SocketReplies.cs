@@ -29,6 +29,9 @@ internal static class SocketReplies
     public static void Published(SocketSession session, string? @ref, string id, long seq, bool duplicate) =>
         Send(session, new PublishedFrame(@ref, id, seq, duplicate), SocketJsonContext.Default.PublishedFrame);
 
+    public static void Dropped(SocketSession session, string? @ref) =>
+        Send(session, new PublishedFrame(@ref, null, null, false, Dropped: true), SocketJsonContext.Default.PublishedFrame);
+
     public static void Refreshed(SocketSession session, string? @ref, DateTimeOffset expires) =>
         Send(session, new RefreshedFrame(@ref, expires), SocketJsonContext.Default.RefreshedFrame);
 

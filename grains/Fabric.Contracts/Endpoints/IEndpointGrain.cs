@@ -45,6 +45,18 @@ public interface IEndpointGrain : IGrainWithStringKey
     [Alias("GetRecovery")]
     Task<RecoveryView?> GetRecovery();
 
+    /// <summary>Attaches the module that shapes this endpoint's bodies (replacing the one before); null when the endpoint does not exist.</summary>
+    [Alias("SetTransform")]
+    Task<Transforms.TransformAttach?> SetTransform(Transforms.TransformSettings settings);
+
+    /// <summary>The endpoint's module with its counters and last errors, or null when none is attached (or no endpoint).</summary>
+    [Alias("GetTransform")]
+    Task<Transforms.TransformView?> GetTransform();
+
+    /// <summary>Detaches the endpoint's module; false when none was attached.</summary>
+    [Alias("RemoveTransform")]
+    Task<bool> RemoveTransform();
+
     /// <summary>The customer's log has events up to <paramref name="lastSeq"/>: read what is new.</summary>
     [OneWay, Alias("OnAppended")]
     Task OnAppended(long lastSeq);

@@ -80,8 +80,15 @@ internal sealed partial class CustomerGrain
             }
         }
 
+        var id = "evt_" + Guid.CreateVersion7(now).ToString("N");
+        if (ApplyTransform(ref incoming, id, now, out var transformError, out var original) is { } dropped)
+        {
+            // Dropped or rejected by the source's module: no seq taken, nothing stored, no key remembered.
+            return Task.FromResult(dropped);
+        }
+
         var envelope = new EventEnvelope(
-            Id: "evt_" + Guid.CreateVersion7(now).ToString("N"),
+            Id: id,
             Seq: ++_assignedSeq,
             Customer: Customer,
             Source: incoming.Source,
@@ -91,7 +98,9 @@ internal sealed partial class CustomerGrain
             Data: incoming.Data,
             IdempotencyKey: incoming.IdempotencyKey,
             TraceParent: incoming.TraceParent ?? Activity.Current?.Id,
-            CloudEvent: incoming.CloudEvent);
+            CloudEvent: incoming.CloudEvent,
+            TransformError: transformError,
+            Original: original);
 
         // Kept first, acknowledged after: the answer waits for the log write that carries this event.
         return CommitAsync(envelope, startWriting);

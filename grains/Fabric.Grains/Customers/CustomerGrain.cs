@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Fabric.Contracts;
 using Fabric.Grains.Log;
+using Fabric.Grains.Transforms;
+using Fabric.Wasm;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -30,6 +32,8 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
     private readonly IdempotencyWindow _idempotency;
     private readonly IPersistentState<GatewayRegistrations> _registrations;
     private readonly IPersistentState<EndpointRegistrations> _endpoints;
+    private readonly IPersistentState<SourceTransforms> _transformState;
+    private readonly WasmRuntime _wasm;
     private LogHead _head = LogHead.Empty;
     private LogEpoch _epoch = LogEpoch.New(0);
 
@@ -39,13 +43,17 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
     public CustomerGrain(
         [PersistentState("gateways")] IPersistentState<GatewayRegistrations> registrations,
         [PersistentState("endpoints")] IPersistentState<EndpointRegistrations> endpoints,
+        [PersistentState("transforms")] IPersistentState<SourceTransforms> transforms,
         IEventLog log,
+        WasmRuntime wasm,
         IOptions<CustomerOptions> options,
         [FromKeyedServices(FabricTime.Key)] TimeProvider time,
         ILogger<CustomerGrain> logger)
     {
         _registrations = registrations;
         _endpoints = endpoints;
+        _transformState = transforms;
+        _wasm = wasm;
         _log = log;
         _options = options.Value;
         _time = time;
@@ -80,6 +88,7 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
         // above its last seq was handed out under another.
         _epoch = _head.Epoch ?? LogEpoch.New(_head.LastSeq);
         _lastTrim = _time.GetUtcNow();
+        await LoadTransformsAsync();
         Log.Activated(_logger, Customer, _head.LastSeq);
     }
 
@@ -223,6 +232,12 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
 
         [LoggerMessage(4, LogLevel.Warning, "Writing {Count} events to the log of customer {Customer} failed; the activation will be replaced")]
         public static partial void AppendFailed(ILogger logger, Exception exception, string customer, int count);
+
+        [LoggerMessage(10, LogLevel.Warning, "Customer {Customer}: the transform of source {Source} ({Hash}) could not be loaded; its events pass unchanged")]
+        public static partial void TransformNotLoaded(ILogger logger, Exception exception, string customer, string source, string hash);
+
+        [LoggerMessage(11, LogLevel.Information, "Customer {Customer}: transform {Hash} attached to source {Source}")]
+        public static partial void TransformAttached(ILogger logger, string customer, string source, string hash);
 
         [LoggerMessage(2, LogLevel.Warning, "Publishing event {Seq} of customer {Customer} to its stream failed")]
         public static partial void StreamPublishFailed(ILogger logger, Exception exception, string customer, long seq);

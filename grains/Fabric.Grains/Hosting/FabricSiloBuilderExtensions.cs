@@ -2,6 +2,7 @@ using Fabric.Contracts;
 using Fabric.Grains.Customers;
 using Fabric.Grains.Log;
 using Fabric.Grains.Registry;
+using Fabric.Wasm;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -34,6 +35,13 @@ public static class FabricSiloBuilderExtensions
         silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RegistryOptions>, RegistryOptionsValidator>());
         silo.Services.TryAddKeyedSingleton(FabricTime.Key, TimeProvider.System);
         silo.Services.TryAddSingleton<IEventLog, InMemoryEventLog>();
+
+        // Customers' Wasm modules (ingest here, outbound in the endpoint grains): one engine and compile cache per process.
+        silo.Services.AddOptions<WasmOptions>()
+            .Bind(configuration.GetSection(WasmOptions.SectionName))
+            .ValidateOnStart();
+        silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WasmOptions>, WasmOptionsValidator>());
+        silo.Services.TryAddSingleton<WasmRuntime>();
 
         silo.AddMemoryStreams(FabricStreams.ProviderName);
         silo.Configure<SiloMessagingOptions>(o =>

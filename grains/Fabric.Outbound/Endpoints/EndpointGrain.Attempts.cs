@@ -36,9 +36,18 @@ internal sealed partial class EndpointGrain
                 return;
             }
 
+            // The body this endpoint gets, shaped by its module (if any) on this turn, whole.
+            if (Shape(envelope, out var settled, out var dropped) is not { } shaped)
+            {
+                message.Reason = settled;
+                Finish(message, manual, delivered: dropped, now);
+                _dirty = true;
+                return;
+            }
+
             // The configuration as it is now: a rotation or an update may have landed while the event was read.
             config = State.Config!;
-            var result = await SendAsync(config, envelope);
+            var result = await SendAsync(config, shaped);
             if (State.Config is null || _stopping.IsCancellationRequested)
             {
                 return;

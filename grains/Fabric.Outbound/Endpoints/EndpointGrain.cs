@@ -1,7 +1,9 @@
 using Fabric.Contracts;
 using Fabric.Contracts.Endpoints;
 using Fabric.Grains.Customers;
+using Fabric.Grains.Transforms;
 using Fabric.Outbound.Delivery;
+using Fabric.Wasm;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -22,6 +24,8 @@ namespace Fabric.Outbound.Endpoints;
 internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable, IDisposable
 {
     private readonly IPersistentState<EndpointState> _state;
+    private readonly IPersistentState<EndpointTransform> _transformState;
+    private readonly WasmRuntime _wasm;
     private readonly OutboundOptions _options;
     private readonly WebhookSender _sender;
     private readonly IDataProtector _protector;
@@ -32,6 +36,8 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
 
     public EndpointGrain(
         [PersistentState("endpoint")] IPersistentState<EndpointState> state,
+        [PersistentState("transform")] IPersistentState<EndpointTransform> transform,
+        WasmRuntime wasm,
         IOptions<OutboundOptions> options,
         WebhookSender sender,
         IDataProtectionProvider protection,
@@ -39,6 +45,8 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
         ILogger<EndpointGrain> logger)
     {
         _state = state;
+        _transformState = transform;
+        _wasm = wasm;
         _options = options.Value;
         _sender = sender;
         _protector = protection.CreateProtector(StandardWebhooks.ProtectionPurpose);
@@ -52,8 +60,9 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
 
     private ICustomerGrain CustomerGrain => GrainFactory.GetGrain<ICustomerGrain>(Key.Customer);
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        await LoadTransformAsync();
         foreach (var message in State.Open)
         {
             _open[message.Seq] = message;
@@ -66,8 +75,6 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
             Log.Activated(_logger, Key.Endpoint, State.Cursor, _open.Count + State.Manual.Count);
             Wake();
         }
-
-        return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -87,7 +94,11 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
         }
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _transform?.Dispose();
+    }
 
     public async Task<EndpointView> Create(EndpointSettings settings, string protectedSecret, long? afterSeq)
     {
@@ -192,6 +203,13 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
         {
             // After the writes under way; the loop's next save finds no configuration and writes nothing.
             await _writes.WriteAsync(() => _state.ClearStateAsync());
+            if (_transformState.State.Record is not null)
+            {
+                await _transformWrites.WriteAsync(_transformState.ClearStateAsync);
+            }
+
+            _transform?.Dispose();
+            _transform = null;
             await _stopping.CancelAsync();
             _open.Clear();
             await StopReminderAsync();
@@ -275,6 +293,9 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
 
         [LoggerMessage(7, LogLevel.Information, "Endpoint {Endpoint} activated at cursor {Cursor} with {Pending} pending")]
         public static partial void Activated(ILogger logger, string endpoint, long cursor, int pending);
+
+        [LoggerMessage(8, LogLevel.Warning, "Endpoint {Endpoint}: its transform ({Hash}) could not be loaded; its messages fail until it is attached again")]
+        public static partial void TransformNotLoaded(ILogger logger, Exception exception, string endpoint, string hash);
 
         [LoggerMessage(6, LogLevel.Warning, "Endpoint {Endpoint}: its reminder could not be kept")]
         public static partial void ReminderFailed(ILogger logger, Exception exception, string endpoint);

@@ -1,0 +1,152 @@
+using Fabric.Contracts;
+using Fabric.Contracts.Transforms;
+using Fabric.Grains.Transforms;
+using Fabric.Wasm;
+
+namespace Fabric.Grains.Customers;
+
+/// <summary>
+/// Ingest transforms: a customer's Wasm module per source, run on each event after its repeat check and before it
+/// takes a seq — so what is logged, pushed and delivered is what the module made of it, and a dropped event leaves no
+/// trace. The module runs synchronously on the grain's turn (one warm sandbox per source per activation), so an event is
+/// handled by one module whole; a new module is compiled off the turn and swapped in between two events.
+/// </summary>
+internal sealed partial class CustomerGrain
+{
+    private readonly Dictionary<string, Attachment> _transforms = new(StringComparer.Ordinal);
+    private readonly StateWrites _transformWrites = new();
+
+    /// <summary>The attached modules, compiled (or from the process's cache) before the activation takes its first call.</summary>
+    private async Task LoadTransformsAsync()
+    {
+        foreach (var (source, record) in _transformState.State.Sources)
+        {
+            try
+            {
+                _transforms[source] = await Attachment.LoadAsync(_wasm, record, TransformStage.Ingest, _time);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Checked at upload, so only a changed runtime gets here: the source's events pass unchanged, and the
+                // operator sees why in the log (the module's hash, never its bytes).
+                Log.TransformNotLoaded(_logger, ex, Customer, source, record.Hash);
+            }
+        }
+    }
+
+    public async Task<TransformAttach> SetTransform(string source, TransformSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var (attachment, answer) = await Attachment.PrepareAsync(_wasm, settings, TransformStage.Ingest, _time);
+        if (attachment is null)
+        {
+            return answer;
+        }
+
+        var sources = _transformState.State.Sources;
+        sources.TryGetValue(source, out var before);
+        sources[source] = attachment.Record;
+        try
+        {
+            await _transformWrites.WriteAsync(_transformState.WriteStateAsync);
+        }
+        catch
+        {
+            Restore(source, before);
+            attachment.Dispose();
+            throw;
+        }
+
+        // The swap: one assignment on this turn. Events before it ran the old module, events after it the new one.
+        if (_transforms.Remove(source, out var old))
+        {
+            old.Dispose();
+        }
+
+        _transforms[source] = attachment;
+        Log.TransformAttached(_logger, Customer, source, attachment.Record.Hash);
+        return answer;
+    }
+
+    public Task<TransformView?> GetTransform(string source) =>
+        Task.FromResult(_transforms.TryGetValue(source, out var attachment) ? attachment.View() : null);
+
+    public async Task<bool> RemoveTransform(string source)
+    {
+        if (!_transformState.State.Sources.Remove(source, out var before))
+        {
+            return false;
+        }
+
+        try
+        {
+            await _transformWrites.WriteAsync(_transformState.WriteStateAsync);
+        }
+        catch
+        {
+            Restore(source, before);
+            throw;
+        }
+
+        if (_transforms.Remove(source, out var old))
+        {
+            old.Dispose();
+        }
+
+        return true;
+    }
+
+    private void Restore(string source, TransformRecord? before)
+    {
+        if (before is null)
+        {
+            _transformState.State.Sources.Remove(source);
+        }
+        else
+        {
+            _transformState.State.Sources[source] = before;
+        }
+    }
+
+    /// <summary>
+    /// Runs the source's module, if one is attached, on an event about to be admitted. Null = admit it as it is (or as
+    /// <paramref name="incoming"/> now says); otherwise the answer for a dropped or rejected event, which takes no seq.
+    /// </summary>
+    private AppendResult? ApplyTransform(ref IncomingEvent incoming, string id, DateTimeOffset now, out string? error, out byte[]? original)
+    {
+        error = null;
+        original = null;
+        if (_transforms.Count == 0 || !_transforms.TryGetValue(incoming.Source, out var attachment))
+        {
+            return null;
+        }
+
+        var outcome = attachment.Transform.Apply(new TransformInput(id, null, incoming.Type, incoming.Source, now, incoming.Data, IsJson(incoming.ContentType)));
+        switch (outcome.Resolved)
+        {
+            case TransformAction.Drop:
+                return new AppendResult(id, 0, false, Dropped: true);
+            case TransformAction.Error:
+                return new AppendResult(id, 0, false, Rejected: outcome.Error!.Kind);
+            case TransformAction.Keep:
+                error = outcome.Error?.Kind;
+                return null;
+        }
+
+        if (outcome.Data is { } data)
+        {
+            original = attachment.Record.KeepOriginal && IsJson(incoming.ContentType) ? incoming.Data : null;
+            incoming = incoming with { Data = data, ContentType = "application/json" };
+        }
+
+        if (outcome.Type is { } type)
+        {
+            incoming = incoming with { Type = type };
+        }
+
+        return null;
+    }
+
+    private static bool IsJson(string contentType) =>
+        contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase);
+}

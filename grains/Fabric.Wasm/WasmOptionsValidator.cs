@@ -1,0 +1,7 @@
+using Microsoft.Extensions.Options;
+
+namespace Fabric.Wasm;
+
+/// <summary>Checks the ranges on <see cref="WasmOptions"/> at startup (source-generated).</summary>
+[OptionsValidator]
+public sealed partial class WasmOptionsValidator : IValidateOptions<WasmOptions>;
