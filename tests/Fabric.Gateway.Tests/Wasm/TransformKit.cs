@@ -8,7 +8,7 @@ namespace Fabric.Gateway.Tests.Wasm;
 /// <summary>Attaching modules and reading what came of them, through the admin and history APIs.</summary>
 internal static class TransformKit
 {
-    public static string SourcePath(string customer, string source = GatewayFixture.TestSource) => $"/v1/admin/customers/{customer}/sources/{source}/transform";
+    public static string SourcePath(string customer, string source = "test") => $"/v1/admin/customers/{customer}/sources/{source}/transform";
 
     public static string EndpointPath(string customer, string endpoint) => $"/v1/admin/customers/{customer}/endpoints/{endpoint}/transform";
 
