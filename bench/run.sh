@@ -5,7 +5,7 @@
 #   bench/run.sh                 full suite, 3 runs; writes bench/results/<date>.md, .jsonl and PNGs (~20 min)
 #   bench/run.sh --runs 5        more runs
 #   bench/run.sh --quick         tiny sizes, 1 run, into a temp dir: proves the harness works (CI); asserts no speed
-#   bench/run.sh --only fanout   some scenarios (ingest, e2e, fanout, chat, outbound, idle; a comma list); e2e needs --rate N or ingest
+#   bench/run.sh --only fanout   some scenarios (ingest, wasm, e2e, fanout, chat, outbound, idle; a comma list); e2e needs --rate N or ingest
 #   bench/run.sh --tag after-x   results named <date>-after-x, so a second run the same day keeps the first one's files
 #   bench/run.sh --before REF    also measures the gateway built from commit REF (server "fabric-before") in the socket
 #                                scenarios, beside today's: a change's before/after in one run
@@ -76,7 +76,7 @@ client="dotnet bench/Fabric.Bench/bin/Release/net10.0/Fabric.Bench.dll"
 bench_secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 bench_key='fab~bench~key_bench~bench-only-not-a-secret'
 bench_admin=bench-admin-key-not-a-secret
-fabric_seed="--Fabric:Seed:Customers:bench:Sources:load:Scheme=none --Fabric:Seed:Customers:bench:Sources:signed:Scheme=standard
+fabric_seed="--Fabric:Seed:Customers:bench:Sources:load:Scheme=none --Fabric:Seed:Customers:bench:Sources:wasm:Scheme=none --Fabric:Seed:Customers:bench:Sources:signed:Scheme=standard
   --Fabric:Seed:Customers:bench:Sources:signed:Secrets:0=$bench_secret --Fabric:Seed:Customers:bench:Keys:0:Key=$bench_key
   --Fabric:Seed:Customers:bench:Keys:0:Scopes:0=publish --Fabric:RateLimit:PermitsPerSecond=100000000 --Fabric:RateLimit:Burst=100000000
   --Fabric:Seed:Customers:bench:SigningKeys:0:Id=sk_bench --Fabric:Seed:Customers:bench:SigningKeys:0:Secret=bench-signing-secret-not-a-secret-0123456789
@@ -148,6 +148,19 @@ for run in $(seq 1 "$runs"); do
     $client ingest --url "http://127.0.0.1:5701/v1/webhooks/bench/load" $ingest_args --label fabric-distributed --run "$run" >>"$results"
     echo "  $(tail -1 "$results" | cut -c1-160)" >&2
     $cluster down >&2
+  fi
+  if want wasm; then
+    # A customer's Wasm transform on ingest: the AssemblyScript normaliser of examples/wasm on one source, the same load
+    # on a source without it, in the same gateway process.
+    [ -f examples/wasm/out/normalise.wasm ] || bash examples/wasm/build.sh >&2
+    start fabric
+    plain() { $client ingest --url "${base[fabric]}/v1/webhooks/bench/load" $ingest_args --label fabric-stripe --run "$run" >>"$results"; }
+    wasm() { $client ingest --url "${base[fabric]}/v1/webhooks/bench/wasm" $ingest_args --attach examples/wasm/out/normalise.wasm \
+      --admin-key "$bench_admin" --label fabric-wasm --run "$run" >>"$results"; }
+    # Alternating which goes first, so the process's own warming does not favour one side.
+    if [ $((run % 2)) = 1 ]; then plain; wasm; else wasm; plain; fi
+    echo "  $(tail -2 "$results" | cut -c1-200)" >&2
+    stop
   fi
 done
 

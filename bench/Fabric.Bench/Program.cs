@@ -8,6 +8,7 @@ using Fabric.Bench.Sockets;
 // fabric-bench <command> [--name value]...; every measuring command prints one JSON line (see bench/README.md).
 //   ingest  --url URL [--seconds 10] [--concurrency 32] [--body-bytes 512] [--warmup 15]
 //           [--sign-secret whsec_…] (Standard Webhooks) | [--publish] [--batch N] [--bearer KEY] (publish API)
+//           [--attach module.wasm --admin-key KEY] (a Wasm transform on the webhook source, attached before the warm-up)
 //   fanout  --kind fabric|raw|signalr --base URL [--sockets 1000] [--events 200] [--body-bytes 128] [--sources 8]
 //   e2e     --kind K --base URL --rate R [--sockets 1] [--seconds 10] [--warmup 10] [--body-bytes 512]
 //   chat    --kind fabric|signalr --base URL [--sockets 100] [--rate 5] (messages/s per socket) [--seconds 10] [--warmup 10] [--body-bytes 256]
@@ -20,11 +21,22 @@ Dictionary<string, object> line;
 switch (a.Command)
 {
     case "ingest":
+        var ingestUrl = new Uri(a.Require("url"));
+        var module = a.Get("attach", "");
+        var transform = module.Length > 0 ? await IngestLoad.AttachAsync(ingestUrl, module, a.Require("admin-key")) : null;
         var ingest = await IngestLoad.RunAsync(new IngestLoad.Options(
-            new Uri(a.Require("url")), a.Seconds("seconds", 10), a.Int("concurrency", 32), a.Int("body-bytes", 512), a.Seconds("warmup", 15),
+            ingestUrl, a.Seconds("seconds", 10), a.Int("concurrency", 32), a.Int("body-bytes", 512), a.Seconds("warmup", 15),
             SignSecret: a.Get("sign-secret", "") is { Length: > 0 } secret ? secret : null, Batch: a.Int("batch", 0),
             Publish: a.Has("publish"), Bearer: a.Get("bearer", "") is { Length: > 0 } bearer ? bearer : null));
         line = ingest.ToLine();
+        if (transform is not null)
+        {
+            var (micros, fuel, calls) = await IngestLoad.ModuleCostAsync(ingestUrl, transform, a.Require("admin-key"));
+            line["wasm_us_per_call"] = Math.Round(micros, 2);
+            line["wasm_fuel_per_call"] = Math.Round(fuel);
+            line["wasm_calls"] = calls;
+        }
+
         break;
     case "fanout":
         line = await Scenarios.FanOutAsync(Target.For(a.Require("kind"), new Uri(a.Require("base"))), a);

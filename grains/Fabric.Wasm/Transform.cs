@@ -52,8 +52,11 @@ public sealed record TransformOutcome(TransformAction Action, string? Type = nul
 /// <summary>One failed call: when, what kind (fuel, deadline, trap, result, output, init), the trap message, the event id — never the payload.</summary>
 public sealed record TransformError(DateTimeOffset Time, string Kind, string Message, string? EventId);
 
-/// <summary>An attachment's counters since it was loaded on this activation.</summary>
-public sealed record TransformCounters(long Calls, long Kept, long Dropped, long Replaced, long Errors, long Fuel, DateTimeOffset Since);
+/// <summary>
+/// An attachment's counters since it was loaded on this activation (<c>Since</c>): calls, what they decided, errors,
+/// fuel, and <c>Micros</c>, the wall-clock time in the module (writing the input, the calls, reading the result).
+/// </summary>
+public sealed record TransformCounters(long Calls, long Kept, long Dropped, long Replaced, long Errors, long Fuel, DateTimeOffset Since, long Micros);
 
 /// <summary>
 /// A module attached to one source or endpoint, as its grain activation runs it: one warm sandbox, replaced after any
@@ -69,7 +72,7 @@ public sealed class Transform : IDisposable
     private readonly ArrayBufferWriter<byte> _input = new(1024);
     private readonly KeyValuePair<string, object?> _stageTag;
     private Sandbox? _sandbox;
-    private long _calls, _kept, _dropped, _replaced, _failed, _fuel;
+    private long _calls, _kept, _dropped, _replaced, _failed, _fuel, _ticks;
 
     public Transform(WasmRuntime runtime, PreparedModule prepared, ErrorPolicy onError, TransformStage stage, TimeProvider time)
     {
@@ -109,7 +112,7 @@ public sealed class Transform : IDisposable
 
     public DateTimeOffset Since { get; }
 
-    public TransformCounters Counters => new(_calls, _kept, _dropped, _replaced, _failed, _fuel, Since);
+    public TransformCounters Counters => new(_calls, _kept, _dropped, _replaced, _failed, _fuel, Since, _ticks / TimeSpan.TicksPerMicrosecond);
 
     /// <summary>The newest errors, newest first.</summary>
     public IReadOnlyList<TransformError> RecentErrors => [.. _errors.Reverse()];
@@ -118,6 +121,7 @@ public sealed class Transform : IDisposable
     public TransformOutcome Apply(in TransformInput input)
     {
         _calls++;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         TransformOutcome outcome;
         try
         {
@@ -141,6 +145,7 @@ public sealed class Transform : IDisposable
             outcome = Failed(ex.Kind, ex.Message, input.Id);
         }
 
+        _ticks += System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks;
         switch (outcome.Resolved)
         {
             case TransformAction.Keep:

@@ -20,7 +20,7 @@ internal static class SiloTelemetry
         var sampler = TraceSampling.FromConfiguration(builder.Configuration, TraceSampling.SiloDefault);
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("fabric-silo"))
-            .WithMetrics(m => m.AddMeter(GrainsTelemetry.Name, Fabric.Outbound.OutboundTelemetry.Name, "Microsoft.Orleans"));
+            .WithMetrics(m => m.AddMeter(GrainsTelemetry.Name, Fabric.Outbound.OutboundTelemetry.Name, Fabric.Wasm.WasmTelemetry.Name, "Microsoft.Orleans"));
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             // Traced only when exported: a recorded span nobody reads still costs every grain call.

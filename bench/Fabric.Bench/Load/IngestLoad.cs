@@ -22,6 +22,33 @@ internal static class IngestLoad
     public sealed record Options(Uri Url, TimeSpan Duration, int Concurrency, int BodyBytes, TimeSpan Warmup,
         string? SignSecret = null, int Batch = 0, bool Publish = false, string? Bearer = null);
 
+    /// <summary>
+    /// Attaches a Wasm module to the webhook source in <paramref name="url"/> (<c>/v1/webhooks/{customer}/{source}</c>)
+    /// through the admin API, before the warm-up; returns the transform's admin path, to read its counters after the run.
+    /// </summary>
+    public static async Task<string> AttachAsync(Uri url, string module, string adminKey)
+    {
+        var parts = url.AbsolutePath.Trim('/').Split('/');
+        var path = $"/v1/admin/customers/{parts[2]}/sources/{parts[3]}/transform";
+        using var http = new HttpClient { BaseAddress = new Uri(url.GetLeftPart(UriPartial.Authority)) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminKey);
+        using var content = new ByteArrayContent(await File.ReadAllBytesAsync(module));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/wasm");
+        (await http.PutAsync(path, content)).EnsureSuccessStatusCode();
+        return path;
+    }
+
+    /// <summary>The module's own figures after a run: µs and fuel per call, from the transform's counters.</summary>
+    public static async Task<(double MicrosPerCall, double FuelPerCall, long Calls)> ModuleCostAsync(Uri url, string path, string adminKey)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(url.GetLeftPart(UriPartial.Authority)) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminKey);
+        using var view = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(path));
+        var c = view.RootElement.GetProperty("counters");
+        var calls = Math.Max(1, c.GetProperty("calls").GetInt64());
+        return (c.GetProperty("micros").GetInt64() / (double)calls, c.GetProperty("fuel").GetInt64() / (double)calls, calls);
+    }
+
     public sealed record Result(long Requests, double Seconds, long Errors, double[] SortedLatenciesMs, int EventsPerRequest)
     {
         public double Rps => Requests / Seconds;
@@ -124,7 +151,7 @@ internal static class IngestLoad
     /// <summary>A Stripe-like event padded to the requested size.</summary>
     private static byte[] MakeBody(int bytes)
     {
-        const string head = "{\"type\":\"payment_intent.succeeded\",\"object\":\"event\",\"data\":{\"amount\":4200,\"currency\":\"usd\"},\"pad\":\"";
+        const string head = "{\"id\":\"evt_1Nbench\",\"object\":\"event\",\"type\":\"payment_intent.succeeded\",\"data\":{\"object\":{\"id\":\"pi_1\",\"amount\":4200,\"currency\":\"usd\",\"customer\":\"cus_bench\"}},\"pad\":\"";
         var pad = Math.Max(0, bytes - head.Length - 2);
         return Encoding.UTF8.GetBytes(head + new string('x', pad) + "\"}");
     }

@@ -58,6 +58,7 @@ internal static partial class ResultsReport
         var plots = new List<string>();
 
         WriteIngest(w, lines, targets);
+        WriteWasm(w, lines, targets);
 
         var e2e = Medians(lines, "e2e", l => Str(l, "server"), "p50_ms", "p99_ms", "achieved_rate", "max_ms");
         if (e2e.Count > 0)

@@ -24,7 +24,7 @@ internal static class TelemetryHostingExtensions
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("fabric-gateway"))
             .WithMetrics(m => m
-                .AddMeter(GatewayTelemetry.Name, GrainsTelemetry.Name, global::Fabric.Outbound.OutboundTelemetry.Name, "Microsoft.Orleans")
+                .AddMeter(GatewayTelemetry.Name, GrainsTelemetry.Name, global::Fabric.Outbound.OutboundTelemetry.Name, global::Fabric.Wasm.WasmTelemetry.Name, "Microsoft.Orleans")
                 .AddAspNetCoreInstrumentation());
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

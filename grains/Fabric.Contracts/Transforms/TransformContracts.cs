@@ -44,7 +44,7 @@ public sealed record TransformView(
     [property: Id(7)] IReadOnlyList<TransformErrorView> RecentErrors,
     [property: Id(8)] IReadOnlyList<TransformLogView> Logs);
 
-/// <summary>Calls since <paramref name="Since"/>: kept, dropped, replaced (type or data changed), errors, and the fuel they used.</summary>
+/// <summary>Calls since <paramref name="Since"/>: kept, dropped, replaced (type or data changed), errors, the fuel they used and the time spent in the module (µs).</summary>
 [GenerateSerializer, Immutable, Alias("fabric.TransformCountersView")]
 public sealed record TransformCountersView(
     [property: Id(0)] long Calls,
@@ -53,7 +53,8 @@ public sealed record TransformCountersView(
     [property: Id(3)] long Replaced,
     [property: Id(4)] long Errors,
     [property: Id(5)] long Fuel,
-    [property: Id(6)] DateTimeOffset Since);
+    [property: Id(6)] DateTimeOffset Since,
+    [property: Id(7)] long Micros = 0);
 
 /// <summary>One failed call: its kind (fuel, deadline, trap, result, output, init), the trap message and the event's id.</summary>
 [GenerateSerializer, Immutable, Alias("fabric.TransformErrorView")]

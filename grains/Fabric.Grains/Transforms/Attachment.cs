@@ -73,7 +73,7 @@ public sealed class Attachment : IDisposable
             Record.OnError,
             Record.KeepOriginal,
             Record.Attached,
-            new TransformCountersView(c.Calls, c.Kept, c.Dropped, c.Replaced, c.Errors, c.Fuel, c.Since),
+            new TransformCountersView(c.Calls, c.Kept, c.Dropped, c.Replaced, c.Errors, c.Fuel, c.Since, c.Micros),
             [.. Transform.RecentErrors.Select(e => new TransformErrorView(e.Time, e.Kind, e.Message, e.EventId))],
             [.. Transform.Logs.Recent.Select(l => new TransformLogView(l.Time, l.Level, l.Message))]);
     }
