@@ -8,7 +8,7 @@ internal static partial class ResultsReport
     private static void WriteIngest(Action<string> w, List<Dictionary<string, JsonElement>> lines, List<string> targets)
     {
         var ingest = Medians(lines, "ingest", l => Str(l, "server"), "rps", "p50_ms", "p99_ms");
-        if (ingest.Count > 0)
+        if (ingest.ContainsKey(Fabric))
         {
             w("## Ingest at maximum throughput");
             w("");

@@ -25,7 +25,23 @@ internal static partial class ResultsReport
           "module, `fabric-wasm` runs examples/wasm's AssemblyScript normaliser (Stripe/GitHub/Shopify → `{kind, amount, actor}`) " +
           "in the customer grain before each append.");
         w("");
-        Table(w, new Dictionary<string, double[]> { [FabricPlain] = plain, [FabricWasm] = withModule }, ["req/s", "p50 ms", "p99 ms"], higherIsBetter: true);
+        w("| server | req/s | p50 ms | p99 ms |");
+        w("|---|---|---|---|");
+        w($"| {FabricPlain} | {string.Join(" | ", plain.Select(Format))} |");
+        w($"| {FabricWasm} | {string.Join(" | ", withModule.Select(Format))} |");
+        w("");
+        var perRun = lines.Where(l => Str(l, "scenario") == "ingest" && Str(l, "server") is FabricPlain or FabricWasm)
+            .GroupBy(l => Num(l, "run")).OrderBy(g => g.Key)
+            .Select(g => (Run: g.Key, Plain: g.Where(l => Str(l, "server") == FabricPlain).Select(l => Num(l, "rps")).FirstOrDefault(),
+                Wasm: g.Where(l => Str(l, "server") == FabricWasm).Select(l => Num(l, "rps")).FirstOrDefault()))
+            .Where(r => r.Plain > 0).ToList();
+        if (perRun.Count > 0)
+        {
+            w("Per run (the two measured back to back in one process, alternating which goes first): " +
+              string.Join(", ", perRun.Select(r => $"run {r.Run:F0} {r.Wasm / r.Plain:F2}×")) + ".");
+            w("");
+        }
+
         if (micros.Count > 0)
         {
             w($"Per event, in the module (input written, alloc + handle, result read): median **{micros[micros.Count / 2]:F2} µs** and " +
