@@ -85,13 +85,21 @@ function envelope({ type, source, data, seq }) {
   return { ...head, type, source, time: "2026-12-02T10:00:00+00:00", data };
 }
 
-// Returns "drop", "keep", {error: n} or the parsed result object (and its raw text).
-function call(inst, event, raw) {
-  const text = raw ?? JSON.stringify(envelope(event));
+// The raw i64 handle returns for one input.
+function handleRaw(inst, text) {
   const bytes = encoder.encode(text);
   const ptr = write(inst, bytes);
   const result = inst.exports.handle(ptr, bytes.length);
   assert.equal(typeof result, "bigint", "handle returns i64");
+  return result;
+}
+
+// Returns "drop", "keep", {error: n} or the parsed result object.
+function call(inst, event, raw) {
+  return decode(inst, handleRaw(inst, raw ?? JSON.stringify(envelope(event))));
+}
+
+function decode(inst, result) {
   if (result === 0n) return "drop";
   if (result === 1n) return "keep";
   if (result < 0n) return { error: Number(result) };
@@ -102,12 +110,41 @@ function call(inst, event, raw) {
   let parsed;
   try {
     parsed = JSON.parse(out);
-  } catch (err) {
-    throw new Error(`result is not JSON: ${out}`);
+  } catch {
+    throw new Error(`result is not JSON: ${out.slice(0, 300)}`);
   }
-  assert.ok(parsed && typeof parsed === "object" && !Array.isArray(parsed), `result is an object: ${out}`);
+  assert.ok(parsed && typeof parsed === "object" && !Array.isArray(parsed), `result is an object: ${out.slice(0, 300)}`);
   for (const key of Object.keys(parsed)) assert.ok(key === "type" || key === "data", `unexpected result key ${key}`);
   return parsed;
+}
+
+// A deterministic generator of awkward JSON: strings full of quotes, backslashes, brackets and non-ASCII, nesting,
+// numbers in every form — so the scanners' 16-byte blocks and their byte-by-byte tails meet every case at every offset.
+function rng(seed) {
+  let x = seed >>> 0 || 1;
+  return () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 2 ** 32);
+}
+function randomValue(r, depth = 0) {
+  const pick = r();
+  if (depth < 4 && pick < 0.2) {
+    const o = {};
+    for (let i = 0, n = Math.floor(r() * 6); i < n; i++) o[randomString(r, 8)] = randomValue(r, depth + 1);
+    return o;
+  }
+  if (depth < 4 && pick < 0.35) return Array.from({ length: Math.floor(r() * 6) }, () => randomValue(r, depth + 1));
+  if (pick < 0.75) return randomString(r, 40);
+  if (pick < 0.85) return Math.floor((r() - 0.5) * 1e6);
+  if (pick < 0.9) return (r() - 0.5) * 10 ** Math.floor(r() * 40 - 20);
+  return [true, false, null][Math.floor(r() * 3)];
+}
+function randomString(r, max) {
+  const alphabet = ['"', "\\", "{", "}", "[", "]", ",", ":", "\n", "\t", "é", "\u2028", "😀", "a", "b", " ", "\\\\", '\\"', "/"];
+  let s = "";
+  for (let i = 0, n = Math.floor(r() * max); i < n; i++) s += r() < 0.5 ? "x" : alphabet[Math.floor(r() * alphabet.length)];
+  return s;
+}
+function randomSpacing(r) {
+  return [undefined, 1, "\t", " \n "][Math.floor(r() * 4)];
 }
 
 function memoryLoop(inst, events, n) {
@@ -115,9 +152,9 @@ function memoryLoop(inst, events, n) {
   let peakAfterWarmup = 0;
   for (let i = 0; i < n; i++) {
     const e = events[i % events.length];
-    const r = call(inst, null, e.raw);
-    if (i < events.length) e.expected = JSON.stringify(r);
-    else if (i % 97 === 0) assert.equal(JSON.stringify(r), e.expected, `call ${i} differs from the first`);
+    const result = handleRaw(inst, e.raw);
+    if (i < events.length) e.expected = JSON.stringify(decode(inst, result));
+    else if (i % 97 === 0) assert.equal(JSON.stringify(decode(inst, result)), e.expected, `call ${i} differs from the first`);
     const size = inst.memory.buffer.byteLength;
     assert.ok(size <= MAX_MEMORY, `memory grew to ${size} bytes after ${i + 1} calls`);
     if (i === events.length * 2) peakAfterWarmup = size;
@@ -294,7 +331,23 @@ function checkNormalise() {
     assert.equal(start(module, { sources: null, other: [1, { a: 2 }] }).status, 0, "sources null is fine");
   });
 
-  test("5,000 calls on one instance: memory bounded, config intact", () => {
+  test("randomised payloads (escapes, nesting, block boundaries) match JSON.parse", () => {
+    const r = rng(7);
+    for (let i = 0; i < 1500; i++) {
+      const total = randomValue(r);
+      const email = randomString(r, 30);
+      const shop = { [randomString(r, 6) + "_"]: randomValue(r), junk: randomValue(r), total_price: total, more: randomValue(r), customer: { x: randomValue(r), email } };
+      const text = JSON.stringify(envelope({ type: "orders/create", source: "s", data: shop }), null, randomSpacing(r));
+      assert.deepEqual(call(inst, null, text), { data: { kind: "orders/create", amount: total, actor: email } }, `shopify case ${i}: ${text.slice(0, 400)}`);
+      const login = randomString(r, 20);
+      const action = randomString(r, 12);
+      const gh = { pre: randomValue(r), sender: { avatar: randomValue(r), login }, mid: randomValue(r), action };
+      const text2 = JSON.stringify(envelope({ type: "issues", source: "s", data: gh }), null, randomSpacing(r));
+      assert.deepEqual(call(inst, null, text2), { data: { kind: `issues.${action}`, amount: null, actor: login } }, `github case ${i}: ${text2.slice(0, 400)}`);
+    }
+  });
+
+  test("20,000 calls on one instance: memory bounded, config intact", () => {
     const big = { ...shopifyOrder, line_items: Array.from({ length: 3000 }, (_, i) => ({ id: i, title: `item ${i}`, price: "1.00" })) };
     const events = [
       { type: "payment_intent.succeeded", source: "payments", data: stripePaymentIntent },
@@ -303,7 +356,7 @@ function checkNormalise() {
       { type: "x", source: "other", data: { a: 1 } },
       { type: "evt", source: "shop", data: ambiguous },
     ].map((e) => ({ raw: JSON.stringify(envelope(e)) }));
-    const { start: s, end } = memoryLoop(mapped.inst, events, 5_000);
+    const { start: s, end } = memoryLoop(mapped.inst, events, 20_000);
     console.log(`       memory ${s} -> ${end} bytes (largest input ${Math.max(...events.map((e) => e.raw.length))} bytes)`);
     assert.deepEqual(call(mapped.inst, { type: "evt", source: "shop", data: ambiguous }), { data: { kind: "evt", amount: "9.99", actor: "amb@example.com" } });
   });
@@ -385,7 +438,18 @@ function checkThreshold() {
     assert.ok(start(module, "[]").status < 0, "not an object");
   });
 
-  test("5,000 calls on one instance: memory bounded, config intact", () => {
+  test("randomised payloads (escapes, nesting, block boundaries) redact exactly", () => {
+    const r = rng(11);
+    for (let i = 0; i < 1500; i++) {
+      const data = { [randomString(r, 6) + "_"]: randomValue(r), email: randomValue(r), mid: randomValue(r), amount: 1000 + Math.floor(r() * 1e6), tail: randomValue(r) };
+      const text = JSON.stringify(envelope(ev(data)), null, randomSpacing(r));
+      assert.deepEqual(call(inst, null, text), { data: { ...data, email: "[redacted]" } }, `case ${i}: ${text.slice(0, 400)}`);
+      const low = { pre: randomValue(r), amount: -Math.floor(r() * 1e6) + 999, email: "x" };
+      assert.equal(call(inst, null, JSON.stringify(envelope(ev(low)), null, randomSpacing(r))), "drop", `low case ${i}`);
+    }
+  });
+
+  test("20,000 calls on one instance: memory bounded, config intact", () => {
     const bigData = { amount: 5000, email: "big@example.com", items: Array.from({ length: 2000 }, (_, i) => ({ i, sku: `sku-${i}` })) };
     const events = [
       ev({ amount: 10, email: "a" }),
@@ -393,7 +457,7 @@ function checkThreshold() {
       ev({ amount: 5000 }),
       ev(bigData),
     ].map((e) => ({ raw: JSON.stringify(envelope(e)) }));
-    const { start: s, end } = memoryLoop(inst, events, 5_000);
+    const { start: s, end } = memoryLoop(inst, events, 20_000);
     console.log(`       memory ${s} -> ${end} bytes (largest input ${Math.max(...events.map((e) => e.raw.length))} bytes)`);
     assert.equal(call(inst, ev({ amount: 999 })), "drop");
   });

@@ -18,8 +18,9 @@ public sealed class WasmOptions
     public long FuelPerCall { get; set; } = 10_000_000;
 
     /// <summary>
-    /// The wall-clock backstop for one call (the engine's epoch deadline), for what fuel does not count (a slow host
-    /// call, a huge <c>memory.fill</c>). Rounded up to <see cref="EpochTick"/>. Default 100 ms.
+    /// The wall-clock backstop for one call (the engine's epoch deadline), for what fuel bounds poorly: a call that is
+    /// cheap in fuel but slow on a loaded machine, or time spent in the host. Rounded up to <see cref="EpochTick"/>.
+    /// Default 100 ms.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
     public TimeSpan Deadline { get; set; } = TimeSpan.FromMilliseconds(100);

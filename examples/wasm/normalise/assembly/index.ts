@@ -9,7 +9,11 @@
 //   [__heap_base .. keepEnd)  what init keeps: the config bytes and the source → provider table (never reset)
 //   [keepEnd .. top)          one event: the input (alloc) and then the result (handle); reset by the next alloc
 //
-// Values are copied as raw JSON (string escapes intact), so the result is valid JSON whenever the input is.
+// Values are copied as raw JSON (string escapes intact), so the result is valid JSON whenever the input is. Keys are
+// compared as raw bytes: a key spelled with escapes ("\u0061mount") is not recognised.
+//
+// Fuel: one pass over the payload (its nested Stripe object twice), 16 bytes per step with SIMD128 (on by default in
+// Wasmtime and V8): about 6-7 fuel per input byte, so a 1 MiB webhook fits the default 10,000,000.
 
 // The only import: fabric.log(level, ptr, len), UTF-8.
 @external("fabric", "log")
