@@ -55,7 +55,55 @@ internal sealed partial class CustomerGrain
         {
             _ = GrainFactory.GetGrain<IEndpointGrain>(EndpointKey.Of(Customer, endpoint)).OnAppended(lastSeq);
         }
+
+        if (_endpoints.State.Cursors.Count > 0)
+        {
+            _noticesLeft = NoticeRepeats;
+            KeepNoticeBackstop();
+        }
     }
+
+    /// <summary>
+    /// A one-way notice can be lost — sent to a silo that is dead but not yet declared so, right after a silo failure —
+    /// and an idle endpoint has no reminder of its own to notice. So while an endpoint has not reported the log's end,
+    /// it is told again every <see cref="CustomerOptions.EndpointNoticeInterval"/> (an endpoint that already knows
+    /// ignores it), at most <see cref="NoticeRepeats"/> times after an append: an endpoint that lags for its own reasons
+    /// (backing off, disabled) has its own reminder, and must not keep this grain active. The timer goes once none lags.
+    /// </summary>
+    private void KeepNoticeBackstop()
+    {
+        _noticeTimer ??= this.RegisterGrainTimer(RenoticeAsync, new GrainTimerCreationOptions
+        {
+            DueTime = _options.EndpointNoticeInterval,
+            Period = _options.EndpointNoticeInterval,
+            Interleave = true,
+        });
+    }
+
+    private Task RenoticeAsync(CancellationToken cancellationToken)
+    {
+        var lagging = false;
+        foreach (var (endpoint, cursor) in _endpoints.State.Cursors)
+        {
+            if (cursor < _head.LastSeq)
+            {
+                lagging = true;
+                _ = GrainFactory.GetGrain<IEndpointGrain>(EndpointKey.Of(Customer, endpoint)).OnAppended(_head.LastSeq);
+            }
+        }
+
+        if (!lagging || --_noticesLeft <= 0)
+        {
+            _noticeTimer?.Dispose();
+            _noticeTimer = null;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private IGrainTimer? _noticeTimer;
+    private int _noticesLeft;
+    private const int NoticeRepeats = 4;
 
     /// <summary>The lowest cursor of any endpoint, or null when none lags behind the log's end.</summary>
     private long? EndpointHold()

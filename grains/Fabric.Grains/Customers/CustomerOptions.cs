@@ -117,6 +117,13 @@ public sealed class CustomerOptions
     [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
     public TimeSpan EndpointHoldMaxAge { get; set; } = TimeSpan.FromHours(72);
 
+    /// <summary>
+    /// How often an endpoint that has not reported the log's end is told of it again (a lost one-way notice after a silo
+    /// failure would otherwise wait for the next append), up to four times after each append. Default 15 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan EndpointNoticeInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Most events waiting to be published on the stream; the oldest go beyond it. Default 10,000.</summary>
     [Range(1, 1_000_000)]
     public int StreamBacklogMax { get; set; } = 10_000;
