@@ -12,11 +12,11 @@ pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 
 for _ in $(seq 1 120); do
-  curl -fsS "$url/healthz" >/dev/null 2>&1 && break
+  curl -fsS "$url/readyz" >/dev/null 2>&1 && break
   kill -0 $pid 2>/dev/null || { echo "smoke: gateway exited"; cat "$log"; exit 1; }
   sleep 1
 done
-curl -fsS "$url/healthz" >/dev/null || { echo "smoke: gateway never became healthy"; cat "$log"; exit 1; }
+curl -fsS "$url/readyz" >/dev/null || { echo "smoke: gateway never became healthy"; cat "$log"; exit 1; }
 
 # The README's quick start: the seeded customer acme, its unsigned source demo and its API key.
 key='fab~acme~key_quickstart~dev-only-not-a-secret'

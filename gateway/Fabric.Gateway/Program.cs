@@ -9,6 +9,9 @@ using Fabric.Gateway.Transforms;
 using Fabric.Gateway.Sockets;
 using Fabric.Gateway.Telemetry;
 using Fabric.Gateway.Webhooks;
+using Fabric.Hosting.Dashboard;
+using Fabric.Hosting.Health;
+using Fabric.Hosting.Telemetry;
 
 namespace Fabric.Gateway;
 
@@ -23,8 +26,8 @@ public static class Program
         configure?.Invoke(builder);
 
         builder.AddFabricCluster();          // embedded silo + the grains' wiring
-        builder.AddFabricTelemetry();        // OpenTelemetry traces and metrics
-        builder.AddFabricHttp();             // problem+json, health checks, JSON source generation
+        builder.AddFabricTelemetry();        // OpenTelemetry by the OTEL_* settings; /metrics
+        builder.AddFabricHttp();             // problem+json, JSON source generation, /readyz's checks
         builder.AddFabricRateLimits();       // per-customer token buckets, charged after verification
         builder.AddFabricCustomers();        // grain references, the ingestor, the cached registry, Data Protection
         builder.AddFabricAuth();             // admin keys and customers' API keys (Authorization: Bearer)
@@ -37,7 +40,9 @@ public static class Program
         app.UseFabricHttp();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapFabricHealth();
+        app.MapFabricProbes();               // /healthz alive, /readyz cluster + Redis + not draining
+        app.MapFabricTelemetry();            // /metrics
+        app.MapFabricDashboard();            // the Orleans Dashboard, behind the admin key
         app.MapFabricOpenApi();
         app.MapAdminApi();
         app.MapOutboundAdmin();

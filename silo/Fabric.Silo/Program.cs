@@ -1,46 +1,19 @@
-using System.Net;
-using Fabric.Grains.Hosting;
-using Fabric.Grains.Redis;
-using Fabric.Outbound.Hosting;
+using Fabric.Hosting.Admin;
+using Fabric.Hosting.Dashboard;
+using Fabric.Hosting.Health;
+using Fabric.Hosting.Telemetry;
 using Fabric.Silo;
 
-// The standalone silo. Distributed mode (Fabric:Mode=Distributed): Redis membership, state, reminders and event log.
-// Otherwise a single development silo on localhost clustering with in-memory state.
+// The standalone silo: hosts Fabric's grains for gateways that run as Orleans clients.
 var builder = WebApplication.CreateBuilder(args);
-var options = builder.Configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
-var distributed = FabricRedisHosting.IsDistributed(builder.Configuration);
 
-builder.UseOrleans(silo =>
-{
-    silo.AddActivityPropagation().AddFabricGrains(builder.Configuration).AddFabricOutbound(builder.Configuration);
-    if (!distributed)
-    {
-        silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort).AddFabricInMemoryState();
-    }
-    else
-    {
-        // Advertised: AdvertisedIP, or (in a container) the address the host name resolves to. Bound: ListenAddress,
-        // else the advertised IP, else every interface: these ports are the whole cluster, unauthenticated.
-        var listen = options.ListeningAddress();
-        (options.AdvertisedAddress() is { } advertised
-                ? silo.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort)
-                : silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort))
-            .Configure<Orleans.Configuration.EndpointOptions>(o =>
-            {
-                o.SiloListeningEndpoint = new IPEndPoint(listen, options.SiloPort);
-                o.GatewayListeningEndpoint = new IPEndPoint(listen, options.GatewayPort);
-            })
-            .UseFabricRedis(builder.Configuration);
-    }
-});
-builder.Services.AddFabricDataProtection(builder.Configuration);
-builder.AddFabricSiloTelemetry();
-builder.Services.AddHealthChecks();
-if (string.IsNullOrEmpty(builder.Configuration["urls"]))
-{
-    builder.WebHost.UseUrls(options.HealthUrl);
-}
+builder.AddFabricSilo();                    // Orleans: Redis in distributed mode, else localhost; grains, outbound, dashboard
+builder.AddFabricSiloTelemetry();           // OpenTelemetry by the OTEL_* settings; /metrics
+builder.AddFabricSiloHealth();              // /healthz alive, /readyz active member + Redis + not draining
+builder.Services.AddFabricAdminKeys();      // the dashboard's admin keys (Fabric:Admin:Keys)
 
 var app = builder.Build();
-app.MapHealthChecks("/healthz");
+app.MapFabricProbes();
+app.MapFabricTelemetry();
+app.MapFabricDashboard();
 await app.RunAsync();

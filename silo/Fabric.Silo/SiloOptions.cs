@@ -26,7 +26,10 @@ public sealed class SiloOptions
     /// </summary>
     public string? ListenAddress { get; set; }
 
-    /// <summary>Where <c>/healthz</c> is served when no <c>--urls</c>/<c>ASPNETCORE_URLS</c> is given. Default http://127.0.0.1:8081.</summary>
+    /// <summary>
+    /// Where the silo serves HTTP (<c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>, the dashboard) when no
+    /// <c>--urls</c>/<c>ASPNETCORE_URLS</c> is given. Default http://127.0.0.1:8081.
+    /// </summary>
     public string HealthUrl { get; set; } = "http://127.0.0.1:8081";
 
     /// <summary><see cref="AdvertisedIP"/> parsed, or null when unset.</summary>

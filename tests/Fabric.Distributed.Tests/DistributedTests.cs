@@ -181,7 +181,7 @@ public sealed class DistributedTests(ITestOutputHelper output)
     {
         try
         {
-            using var response = await http.GetAsync(new Uri(gateway, "/healthz"));
+            using var response = await http.GetAsync(new Uri(gateway, "/readyz"));
             return response.StatusCode == HttpStatusCode.OK;
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)

@@ -56,7 +56,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             Assert.False(process.HasExited, "the gateway exited:\n" + gatewayProcess.Output);
             try
             {
-                if ((await client.GetAsync(new Uri(gatewayProcess.Address, "/healthz"))).StatusCode == HttpStatusCode.OK)
+                if ((await client.GetAsync(new Uri(gatewayProcess.Address, "/readyz"))).StatusCode == HttpStatusCode.OK)
                 {
                     return gatewayProcess;
                 }

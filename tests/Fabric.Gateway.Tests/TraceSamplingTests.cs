@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using Fabric.Grains.Hosting;
+using Fabric.Hosting.Telemetry;
 using Microsoft.Extensions.Configuration;
 using OpenTelemetry.Trace;
 

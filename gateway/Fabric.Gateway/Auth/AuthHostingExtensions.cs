@@ -1,3 +1,4 @@
+using Fabric.Hosting.Admin;
 using Microsoft.AspNetCore.Authentication;
 
 namespace Fabric.Gateway.Auth;
@@ -7,8 +8,7 @@ internal static class AuthHostingExtensions
     /// <summary>Bearer admin and API keys (ASP.NET Core authentication) and the <c>admin</c>, <c>publish</c>, <c>history</c> policies.</summary>
     public static WebApplicationBuilder AddFabricAuth(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
-        builder.Services.AddSingleton<AdminKeys>();
+        builder.Services.AddFabricAdminKeys();
         builder.Services.AddAuthentication(FabricClaims.Scheme)
             .AddScheme<AuthenticationSchemeOptions, FabricAuthenticationHandler>(FabricClaims.Scheme, null);
         builder.Services.AddAuthorizationBuilder()

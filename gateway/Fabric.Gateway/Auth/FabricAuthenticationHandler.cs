@@ -1,3 +1,4 @@
+using Fabric.Hosting.Admin;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;

@@ -1,6 +1,7 @@
 using Fabric.Gateway.Sockets;
 using Fabric.Grains.Hosting;
 using Fabric.Grains.Redis;
+using Fabric.Hosting.Dashboard;
 using Fabric.Outbound.Hosting;
 using Orleans.Configuration;
 
@@ -50,7 +51,8 @@ internal static partial class ClusterHostingExtensions
             .AddFabricInMemoryState()
             .AddActivityPropagation()
             .AddFabricGrains(builder.Configuration)
-            .AddFabricOutbound(builder.Configuration));
+            .AddFabricOutbound(builder.Configuration)
+            .AddFabricDashboard(builder.Configuration));
         return builder;
     }
 

@@ -1,6 +1,6 @@
 using Fabric.Gateway.Api;
 using Fabric.Gateway.Http;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Fabric.Hosting.Health;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -9,13 +9,13 @@ namespace Fabric.Gateway.Hosting;
 
 internal static class HttpHostingExtensions
 {
-    /// <summary>Every error is problem+json; JSON goes through the source-generated context; requests are bounded in time.</summary>
+    /// <summary>Every error is problem+json; JSON goes through the source-generated context; requests are bounded in time; the probes' checks.</summary>
     public static WebApplicationBuilder AddFabricHttp(this WebApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestBodyHandler>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
-        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+        builder.AddFabricHealth().AddCheck<ClusterHealthCheck>("cluster", tags: [HealthHostingExtensions.Ready]);
 
         builder.Services.AddOptions<HttpLimitOptions>().BindConfiguration(HttpLimitOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<HttpLimitOptions>, HttpLimitOptionsValidator>();
@@ -39,13 +39,6 @@ internal static class HttpHostingExtensions
         // Every endpoint gets the default policy; /v1/ws only until its handshake is done, because ASP.NET Core's
         // WebSocket middleware switches the timeout off once a socket is accepted (a socket lives for hours).
         app.UseRequestTimeouts();
-        return app;
-    }
-
-    /// <summary><c>GET /healthz</c>: 200 when the gateway can reach a live silo.</summary>
-    public static WebApplication MapFabricHealth(this WebApplication app)
-    {
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { AllowCachingResponses = false });
         return app;
     }
 

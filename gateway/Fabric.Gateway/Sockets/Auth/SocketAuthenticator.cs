@@ -1,3 +1,4 @@
+using Fabric.Hosting.Admin;
 using System.Security.Cryptography;
 using Fabric.Contracts;
 using Fabric.Gateway.Auth;

@@ -1,15 +1,16 @@
 using System.Security.Cryptography;
 using System.Text;
 using Fabric.Grains.Redis;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace Fabric.Gateway.Auth;
+namespace Fabric.Hosting.Admin;
 
 /// <summary>
 /// The configured admin keys, held as hashes and compared in constant time. In embedded mode the seeded
 /// <c>Fabric:Seed:AdminKeys</c> count too, so the quick start works without setup.
 /// </summary>
-internal sealed class AdminKeys
+public sealed class AdminKeys
 {
     private readonly byte[][] _hashes;
 

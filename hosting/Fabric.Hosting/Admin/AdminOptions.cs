@@ -1,4 +1,4 @@
-namespace Fabric.Gateway.Auth;
+namespace Fabric.Hosting.Admin;
 
 /// <summary>Who may use the admin API. Bound from <c>Fabric:Admin</c>.</summary>
 public sealed class AdminOptions

@@ -2,13 +2,13 @@ using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using OpenTelemetry.Trace;
 
-namespace Fabric.Grains.Hosting;
+namespace Fabric.Hosting.Telemetry;
 
 /// <summary>
 /// Which traces a Fabric process records, from the OpenTelemetry standard settings <c>OTEL_TRACES_SAMPLER</c> and
 /// <c>OTEL_TRACES_SAMPLER_ARG</c> (environment or any configuration source). Fabric reads them itself rather than
 /// leaving them to the SDK, for two differences: its default is chosen per process, and an unknown value stops the
-/// start instead of falling back quietly. Shared by the gateway and the silo, whose one common project this is.
+/// start instead of falling back quietly. Shared by the gateway and the silo.
 /// </summary>
 public static class TraceSampling
 {

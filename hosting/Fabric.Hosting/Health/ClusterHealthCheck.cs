@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Fabric.Gateway.Hosting;
+namespace Fabric.Hosting.Health;
 
 /// <summary>Healthy when the cluster answers a management call: the gateway can then route to grains.</summary>
-internal sealed class ClusterHealthCheck(IClusterClient client) : IHealthCheck
+public sealed class ClusterHealthCheck(IClusterClient client) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
