@@ -22,9 +22,13 @@ public interface IGatewayObserver : IGrainObserver
     Task OnKick(string customer, string session);
 }
 
-/// <summary>A batch of one customer's events pushed to a gateway, with the epoch their seqs belong to.</summary>
+/// <summary>
+/// A batch of one customer's events pushed to a gateway, with the epoch their seqs belong to, and the W3C traceparent
+/// of the grain's push span (in the trace of the batch's first event), parent of that event's delivery.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("fabric.EventBatch")]
 public sealed record EventBatch(
     [property: Id(0)] string Customer,
     [property: Id(1)] IReadOnlyList<EventEnvelope> Events,
-    [property: Id(2)] LogEpoch Epoch);
+    [property: Id(2)] LogEpoch Epoch,
+    [property: Id(3)] string? TraceParent = null);

@@ -40,7 +40,12 @@ internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<Event
         if (result.Dropped || result.Rejected is not null)
         {
             activity?.SetTag("fabric.transform", result.Dropped ? "dropped" : "rejected");
-            GatewayTelemetry.Rejected.Add(1, new KeyValuePair<string, object?>("reason", result.Dropped ? "transform-dropped" : "transform-rejected"));
+            // A rejection is counted where it is answered (fabric.gateway.rejected, by surface); a drop is no refusal.
+            if (result.Dropped)
+            {
+                GatewayTelemetry.Dropped.Add(1);
+            }
+
             return result;
         }
 
@@ -75,12 +80,17 @@ internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<Event
         var next = 0;
         foreach (var item in items)
         {
-            results.Add(item.Event is null ? BatchResult.From(item.Problem!) : appended[next++] switch
+            var result = item.Event is null ? null : appended[next++];
+            var problem = result is null ? item.Problem! : result.Rejected is { } kind ? Problems.TransformRejected(kind) : null;
+            results.Add(problem is not null ? BatchResult.From(problem) : BatchResult.From(result!));
+            if (problem?.ProblemDetails.Type is { } type)
             {
-                { Rejected: { } kind } => BatchResult.From(Problems.TransformRejected(kind)),
-                var result => BatchResult.From(result),
-            });
+                // The batch is answered 202 whatever its items: their refusals are counted here, one by one.
+                GatewayTelemetry.Rejected.Add(1, new KeyValuePair<string, object?>("surface", "api"), new KeyValuePair<string, object?>("reason", type[(type.LastIndexOf('/') + 1)..]));
+            }
         }
+
+        GatewayTelemetry.Dropped.Add(appended.Count(r => r.Dropped));
 
         GatewayTelemetry.Ingested.Add(appended.Count(r => !r.Duplicate && !r.Dropped && r.Rejected is null), new KeyValuePair<string, object?>("duplicate", false));
         GatewayTelemetry.Ingested.Add(appended.Count(r => r.Duplicate), new KeyValuePair<string, object?>("duplicate", true));

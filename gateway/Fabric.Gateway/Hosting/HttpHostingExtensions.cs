@@ -12,7 +12,7 @@ internal static class HttpHostingExtensions
     /// <summary>Every error is problem+json; JSON goes through the source-generated context; requests are bounded in time; the probes' checks.</summary>
     public static WebApplicationBuilder AddFabricHttp(this WebApplicationBuilder builder)
     {
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = RejectionMeter.Note);
         builder.Services.AddExceptionHandler<BadRequestBodyHandler>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
         builder.AddFabricHealth().AddCheck<ClusterHealthCheck>("cluster", tags: [HealthHostingExtensions.Ready]);
@@ -34,6 +34,8 @@ internal static class HttpHostingExtensions
 
     public static WebApplication UseFabricHttp(this WebApplication app)
     {
+        // Outermost: it sees the status every layer below settled on.
+        app.Use(RejectionMeter.MeasureAsync);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         // Every endpoint gets the default policy; /v1/ws only until its handshake is done, because ASP.NET Core's

@@ -99,7 +99,15 @@ internal sealed partial class CustomerFeed
                 }
                 else
                 {
-                    progressed = TakePageLocked(page, from);
+                    _dispatchingFill = true;
+                    try
+                    {
+                        progressed = TakePageLocked(page, from);
+                    }
+                    finally
+                    {
+                        _dispatchingFill = false;
+                    }
                 }
             }
 

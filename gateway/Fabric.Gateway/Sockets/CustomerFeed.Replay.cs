@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Fabric.Contracts;
 using Fabric.Gateway.Telemetry;
 
@@ -115,87 +116,131 @@ internal sealed partial class CustomerFeed
         EventPage? page = null;
         byte[]?[] frames = [];
         var index = 0;
-        while (!session.IsClosing)
+        Activity? replay = null;
+        try
         {
-            // Room for half a queue, and for the frame that did not fit last time: a large event waits for its room
-            // instead of making this loop spin on it.
-            await session.WaitForSendRoomAsync(next);
-            next = 0;
-            var fresh = page is null || index >= page.Events.Count;
-            if (fresh)
+            while (!session.IsClosing)
             {
-                page = await _grain.GetSince(cursor, PageSize);
-                index = 0;
-                // Outside the lock: live delivery to the customer's other sockets does not wait on a replay. Sockets
-                // replaying the same events share their frames.
-                frames = [.. page.Events.Select(e => session.Topics.Matches(e.Type) ? Frames.Get(e) : null)];
-            }
-
-            lock (_lock)
-            {
+                // Room for half a queue, and for the frame that did not fit last time: a large event waits for its room
+                // instead of making this loop spin on it.
+                await session.WaitForSendRoomAsync(next);
+                next = 0;
+                var fresh = page is null || index >= page.Events.Count;
                 if (fresh)
                 {
-                    AcceptEpochLocked(page!.Epoch, authoritative: false);
+                    page = await _grain.GetSince(cursor, PageSize);
+                    index = 0;
+                    replay?.Dispose();
+                    replay = StartReplayActivity(session, page, announce);
+                    // Outside the lock: live delivery to the customer's other sockets does not wait on a replay. Sockets
+                    // replaying the same events share their frames.
+                    frames = [.. page.Events.Select(e => session.Topics.Matches(e.Type) ? Frames.Get(e) : null)];
                 }
 
-                if (page!.Epoch.Id != epoch.Id || _epoch!.Id != epoch.Id)
+                lock (_lock)
                 {
-                    // The log forked while this socket was being positioned (the page says so, or the feed learnt it from
-                    // a push): its cursor may name another event now.
-                    session.RequestClose(CloseCodes.Resync, "event log restarted");
-                    return;
-                }
-
-                if (first)
-                {
-                    // A since beyond the log's end comes from a log this one is not (e.g. before a restart without durability).
-                    var recovered = covered && page.Complete && since <= page.LastSeq;
-                    cursor = Math.Min(cursor, page.LastSeq);
-                    SocketReplies.Subscribed(session, topics, recovered, cursor, epoch.Id, @ref);
-                    first = false;
-                }
-                else if (fresh && !page.Complete && cursor < page.FirstRetainedSeq - 1)
-                {
-                    // Retention overtook this replay between two pages (or a lagging socket's position).
-                    session.RequestClose(CloseCodes.Resync, "history trimmed during replay");
-                    return;
-                }
-
-                for (; index < frames.Length; index++)
-                {
-                    if (page.Events[index].Seq <= cursor)
+                    if (fresh)
                     {
-                        continue;
+                        AcceptEpochLocked(page!.Epoch, authoritative: false);
                     }
 
-                    // Half the queue in use: stop here and wait for room before going on from this event.
-                    if (session.QueuedBytes > _options.SendQueueMaxBytes / 2)
+                    if (page!.Epoch.Id != epoch.Id || _epoch!.Id != epoch.Id)
                     {
-                        break;
+                        // The log forked while this socket was being positioned (the page says so, or the feed learnt it from
+                        // a push): its cursor may name another event now.
+                        session.RequestClose(CloseCodes.Resync, "event log restarted");
+                        return;
                     }
 
-                    // The topics as they are now: an unsubscribe or subscribe may have come while this page waited
-                    // for room (the page's frames were built for the topics of the time).
-                    var e = page.Events[index];
-                    var frame = !session.Topics.Matches(e.Type) ? null : frames[index] ?? Frames.Get(e);
-                    if (frame is not null && !session.TryEnqueueEvent(frame, e.Seq))
+                    if (first)
                     {
-                        next = frame.Length;
-                        break;
+                        // A since beyond the log's end comes from a log this one is not (e.g. before a restart without durability).
+                        var recovered = covered && page.Complete && since <= page.LastSeq;
+                        GatewayTelemetry.Recoveries.Add(1, new KeyValuePair<string, object?>("recovered", recovered));
+                        cursor = Math.Min(cursor, page.LastSeq);
+                        SocketReplies.Subscribed(session, topics, recovered, cursor, epoch.Id, @ref);
+                        first = false;
+                    }
+                    else if (fresh && !page.Complete && cursor < page.FirstRetainedSeq - 1)
+                    {
+                        // Retention overtook this replay between two pages (or a lagging socket's position).
+                        session.RequestClose(CloseCodes.Resync, "history trimmed during replay");
+                        return;
                     }
 
-                    cursor = page.Events[index].Seq;
-                }
+                    for (; index < frames.Length; index++)
+                    {
+                        if (page.Events[index].Seq <= cursor)
+                        {
+                            continue;
+                        }
 
-                // An empty page means the grain has nothing after the cursor: the socket is as far as it can get.
-                if (index >= frames.Length && (cursor >= _released || page.Events.Count == 0))
-                {
-                    session.Cursor = cursor;
-                    session.Live = true;
-                    return;
+                        // Half the queue in use: stop here and wait for room before going on from this event.
+                        if (session.QueuedBytes > _options.SendQueueMaxBytes / 2)
+                        {
+                            break;
+                        }
+
+                        // The topics as they are now: an unsubscribe or subscribe may have come while this page waited
+                        // for room (the page's frames were built for the topics of the time).
+                        var e = page.Events[index];
+                        var frame = !session.Topics.Matches(e.Type) ? null : frames[index] ?? Frames.Get(e);
+                        if (frame is not null && !session.TryEnqueueEvent(frame, e.Seq))
+                        {
+                            next = frame.Length;
+                            break;
+                        }
+
+                        cursor = page.Events[index].Seq;
+                    }
+
+                    // An empty page means the grain has nothing after the cursor: the socket is as far as it can get.
+                    if (index >= frames.Length && (cursor >= _released || page.Events.Count == 0))
+                    {
+                        session.Cursor = cursor;
+                        session.Live = true;
+                        return;
+                    }
                 }
             }
         }
+        finally
+        {
+            replay?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A page of history going to one socket: a trace of its own (it may be hours after the events), linked to the
+    /// ingest traces of the page's first <see cref="GatewayTelemetry.MaxLinks"/> events.
+    /// </summary>
+    private static Activity? StartReplayActivity(SocketSession session, EventPage page, bool resume)
+    {
+        if (!GatewayTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var links = new List<ActivityLink>();
+        foreach (var e in page.Events)
+        {
+            if (links.Count < GatewayTelemetry.MaxLinks && ActivityContext.TryParse(e.TraceParent, null, out var ingest))
+            {
+                links.Add(new ActivityLink(ingest));
+            }
+        }
+
+        var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.ReplaySpan, ActivityKind.Producer, parentContext: default, links: links);
+        activity?.SetTag(GatewayTelemetry.CustomerTag, session.Customer);
+        activity?.SetTag(GatewayTelemetry.SessionTag, session.Id);
+        activity?.SetTag(GatewayTelemetry.ReasonTag, resume ? "resume" : "catch-up");
+        activity?.SetTag(GatewayTelemetry.EventsTag, page.Events.Count);
+        if (page.Events.Count > 0)
+        {
+            activity?.SetTag(GatewayTelemetry.SeqTag, page.Events[0].Seq);
+        }
+
+        return activity;
     }
 
     private static partial class Log

@@ -35,12 +35,19 @@ internal sealed partial class CustomerFeed
     private LogPosition? _suspect;
     private bool _renewalRequested;
 
-    public CustomerFeed(string customer, ICustomerGrain grain, SocketOptions options, ILogger logger)
+    // Tracing: a span per socket write for this customer (Fabric:Telemetry:DebugCustomers); the push span of the batch
+    // being released, parent of the deliveries of its events; and whether the events being dispatched come from a gap fill.
+    private readonly bool _traceWrites;
+    private ActivityContext _pushSpan;
+    private bool _dispatchingFill;
+
+    public CustomerFeed(string customer, ICustomerGrain grain, SocketOptions options, ILogger logger, bool traceWrites = false)
     {
         Customer = customer;
         _grain = grain;
         _options = options;
         _logger = logger;
+        _traceWrites = traceWrites;
         Frames = new FrameCache(options.FrameCacheBytes);
     }
 
@@ -142,7 +149,9 @@ internal sealed partial class CustomerFeed
 
                 if (_ready.Task.IsCompleted)
                 {
+                    ActivityContext.TryParse(batch.TraceParent, null, out _pushSpan);
                     ReleaseLocked();
+                    _pushSpan = default;
                     StartFillIfGapLocked();
                 }
             }
@@ -234,6 +243,8 @@ internal sealed partial class CustomerFeed
     private void DispatchLocked(EventEnvelope e)
     {
         using var activity = StartDeliverActivity(e);
+        // Accepted-to-written latency is measured for live pushes only: a gap fill's events were due earlier.
+        var acceptedAt = _dispatchingFill ? 0 : e.Time.ToUnixTimeMilliseconds();
         byte[]? frame = null;
         var delivered = 0;
         foreach (var session in _sessions)
@@ -248,8 +259,10 @@ internal sealed partial class CustomerFeed
             {
                 // Shared with replays through the cache while any runs; otherwise serialized once here.
                 frame ??= _replays > 0 ? Frames.Get(e) : EventJson.Frame(e);
-                if (!session.TryEnqueueEvent(frame, e.Seq, ring: false))
+                var write = _traceWrites && activity is not null ? StartWriteActivity(activity, session) : null;
+                if (!session.TryEnqueueEvent(frame, e.Seq, ring: false, acceptedAt, write))
                 {
+                    write?.Dispose();
                     StartCatchUpLocked(session, e.Seq);
                     continue;
                 }
@@ -268,19 +281,43 @@ internal sealed partial class CustomerFeed
         activity?.SetTag(GatewayTelemetry.SocketsTag, delivered);
     }
 
-    private static Activity? StartDeliverActivity(EventEnvelope e)
+    private Activity? StartDeliverActivity(EventEnvelope e)
     {
         if (!GatewayTelemetry.Source.HasListeners())
         {
             return null;
         }
 
-        // The delivery joins the trace the event was ingested under, so one trace shows POST → grain → sockets.
-        ActivityContext.TryParse(e.TraceParent, null, out var parent);
-        var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.DeliverSpan, ActivityKind.Producer, parent);
+        ActivityContext.TryParse(e.TraceParent, null, out var ingest);
+        Activity? activity;
+        if (_dispatchingFill)
+        {
+            // Read back from the log, perhaps long after: its own trace, linked to the one it was ingested under.
+            activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.DeliverSpan, ActivityKind.Producer, parentContext: default,
+                links: ingest == default ? null : [new ActivityLink(ingest)]);
+            activity?.SetTag(GatewayTelemetry.ReasonTag, "gap-fill");
+        }
+        else
+        {
+            // Under the push that brought it when that push was of the same trace (it is for the batch's first event);
+            // otherwise under the ingest span, so one trace still shows POST → grain → sockets.
+            var parent = _pushSpan != default && _pushSpan.TraceId == ingest.TraceId ? _pushSpan : ingest;
+            activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.DeliverSpan, ActivityKind.Producer, parent);
+        }
+
         activity?.SetTag(GatewayTelemetry.CustomerTag, e.Customer);
         activity?.SetTag(GatewayTelemetry.SeqTag, e.Seq);
         activity?.SetTag(GatewayTelemetry.EventIdTag, e.Id);
         return activity;
+    }
+
+    /// <summary>A socket write's span: started as the frame is queued, stopped by the send loop once it is written.</summary>
+    private static Activity? StartWriteActivity(Activity delivery, SocketSession session)
+    {
+        var write = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.SocketWriteSpan, ActivityKind.Producer, delivery.Context);
+        write?.SetTag(GatewayTelemetry.SessionTag, session.Id);
+        // Starting made it the current activity; the next socket's span is the delivery's child too, not this one's.
+        Activity.Current = delivery;
+        return write;
     }
 }

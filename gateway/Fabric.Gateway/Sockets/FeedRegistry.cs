@@ -3,6 +3,8 @@ using Fabric.Contracts;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
+using Fabric.Gateway.Telemetry;
+using Fabric.Hosting.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Gateway.Sockets;
@@ -16,17 +18,20 @@ internal sealed partial class FeedRegistry
     private readonly CustomerGrains _grains;
     private readonly SocketOptions _options;
     private readonly ILogger<FeedRegistry> _logger;
+    private readonly HashSet<string> _traceWrites;
     private readonly ConcurrentDictionary<string, CustomerFeed> _feeds = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly GatewayObserver _observer;
     private IGatewayObserver? _observerReference;
     private long _generation;
 
-    public FeedRegistry(CustomerGrains grains, IOptions<SocketOptions> options, ILogger<FeedRegistry> logger)
+    public FeedRegistry(CustomerGrains grains, IOptions<SocketOptions> options, IOptions<TelemetryOptions> telemetry, ILogger<FeedRegistry> logger)
     {
         _grains = grains;
         _options = options.Value;
         _logger = logger;
+        _traceWrites = [.. telemetry.Value.DebugCustomers];
+        GatewayTelemetry.Observe(this);
         // Orleans holds local observers weakly: this field is the strong reference that keeps pushes arriving.
         _observer = new GatewayObserver(this);
     }
@@ -55,7 +60,7 @@ internal sealed partial class FeedRegistry
             created = !_feeds.TryGetValue(session.Customer, out feed!);
             if (created)
             {
-                feed = new CustomerFeed(session.Customer, _grains.Get(session.Customer), _options, _logger);
+                feed = new CustomerFeed(session.Customer, _grains.Get(session.Customer), _options, _logger, _traceWrites.Contains(session.Customer));
                 feed.RenewalNeeded += RenewNow;
                 _feeds[session.Customer] = feed;
             }

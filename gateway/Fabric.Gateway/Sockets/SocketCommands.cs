@@ -7,6 +7,7 @@ using Fabric.Gateway.Customers;
 using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
 using Fabric.Gateway.Sockets.Auth;
+using Fabric.Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Gateway.Sockets;
@@ -162,18 +163,21 @@ internal sealed partial class SocketCommands(
         var topic = frame.Topic;
         if (!Names.IsValidType(topic))
         {
+            Refused("invalid_topic");
             session.Invalid("invalid_topic", "\"topic\" is the event type: 1-200 printable ASCII characters without spaces or '*'.", @ref);
             return;
         }
 
         if (!session.Credential.CanPublish.Matches(topic!))
         {
+            Refused("forbidden");
             SocketReplies.Error(session, "forbidden", $"The credential does not allow publishing to \"{topic}\" (pub_topics).", @ref);
             return;
         }
 
         if (frame.Data is not { } data)
         {
+            Refused("missing_data");
             session.Invalid("missing_data", "\"data\" is required (any JSON value).", @ref);
             return;
         }
@@ -181,6 +185,7 @@ internal sealed partial class SocketCommands(
         var bytes = JsonMarshal.GetRawUtf8Value(data);
         if (bytes.Length > _options.MaxPublishBytes)
         {
+            Refused("payload_too_large");
             session.Invalid("payload_too_large", $"\"data\" is larger than {_options.MaxPublishBytes} bytes.", @ref);
             return;
         }
@@ -191,6 +196,7 @@ internal sealed partial class SocketCommands(
             key = ScopedKey(session.Credential.Sub, frame.Id);
             if (!Names.IsValidKey(key))
             {
+                Refused("invalid_id");
                 session.Invalid("invalid_id", $"\"id\" must be 1-{Names.MaxKeyLength - ScopePrefixLength} printable ASCII characters without spaces.", @ref);
                 return;
             }
@@ -198,6 +204,7 @@ internal sealed partial class SocketCommands(
 
         if (!rates.TryTake(session.Customer))
         {
+            Refused("rate_limited");
             SocketReplies.Error(session, "rate_limited", $"This customer is over its limit of {rates.PermitsPerSecond} events per second; retry later.", @ref);
             return;
         }
@@ -211,6 +218,7 @@ internal sealed partial class SocketCommands(
             }
             else if (result.Rejected is { } kind)
             {
+                Refused("transform_rejected");
                 SocketReplies.Error(session, "transform_rejected", $"The customer's transform failed ({kind}) and its policy rejects the event; nothing was stored.", @ref);
             }
             else
@@ -220,9 +228,14 @@ internal sealed partial class SocketCommands(
         }
         else
         {
+            Refused("unavailable");
             SocketReplies.Error(session, "unavailable", "The event could not be confirmed as stored; publish it again with the same id.", @ref);
         }
     }
+
+    /// <summary>A socket publish refused: counted with the HTTP refusals, by its error code.</summary>
+    private static void Refused(string code) =>
+        GatewayTelemetry.Rejected.Add(1, new KeyValuePair<string, object?>("surface", "socket"), new KeyValuePair<string, object?>("reason", code));
 
     // "u" + 16 hex digits + ":".
     private const int ScopePrefixLength = 18;

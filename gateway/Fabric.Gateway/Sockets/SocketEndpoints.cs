@@ -168,6 +168,7 @@ internal static partial class SocketEndpoints
             registry.Disconnected(session);
             expiry.Ended(session);
             GatewayTelemetry.ActiveSockets.Add(-1);
+            GatewayTelemetry.Closes.Add(1, new KeyValuePair<string, object?>("code", session.CloseCode ?? 1006));
         }
     }
 }

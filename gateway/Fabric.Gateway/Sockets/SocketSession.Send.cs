@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
+using Fabric.Gateway.Telemetry;
 
 namespace Fabric.Gateway.Sockets;
 
@@ -8,8 +10,11 @@ namespace Fabric.Gateway.Sockets;
 /// </summary>
 internal sealed partial class SocketSession
 {
-    /// <summary>A queued frame; <c>Seq</c> is the event's, 0 for replies, <see cref="Positional"/> for positional replies.</summary>
-    private readonly record struct Outgoing(ReadOnlyMemory<byte> Frame, long Seq);
+    /// <summary>
+    /// A queued frame; <c>Seq</c> is the event's, 0 for replies, <see cref="Positional"/> for positional replies;
+    /// <c>AcceptedAt</c> the grain's acceptance of a live event (Unix ms, else 0); <c>Write</c> its debug span, if any.
+    /// </summary>
+    private readonly record struct Outgoing(ReadOnlyMemory<byte> Frame, long Seq, long AcceptedAt = 0, Activity? Write = null);
 
     public async Task RunSendLoopAsync()
     {
@@ -84,6 +89,8 @@ internal sealed partial class SocketSession
         var coalescer = batch.Count > 1 ? _coalescer : null;
         coalescer?.BeginBatch();
         long sent = 0;
+        long oldest = 0;
+        var traced = false;
         try
         {
             foreach (var o in batch)
@@ -95,6 +102,12 @@ internal sealed partial class SocketSession
 
                 await _socket.SendAsync(o.Frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
                 sent += o.Frame.Length;
+                if (o.AcceptedAt > 0 && oldest == 0)
+                {
+                    oldest = o.AcceptedAt;
+                }
+
+                traced |= o.Write is not null;
                 if (coalescer is null)
                 {
                     Interlocked.Add(ref _queuedBytes, -o.Frame.Length);
@@ -110,6 +123,17 @@ internal sealed partial class SocketSession
             {
                 await coalescer.EndBatchAsync(CancellationToken.None);
             }
+
+            if (traced)
+            {
+                StopWrites(batch);
+            }
+        }
+
+        if (oldest > 0)
+        {
+            // One measure per write batch, of its oldest live frame: bounded work per write whatever the fan-out.
+            GatewayTelemetry.EndToEnd.Record(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - oldest));
         }
 
         if (sent > 0)
@@ -118,5 +142,18 @@ internal sealed partial class SocketSession
             Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
             SignalRoom();
         }
+    }
+
+    /// <summary>Stops the batch's socket-write spans, now that their bytes are out (or the socket failed under them).</summary>
+    private static void StopWrites(List<Outgoing> batch)
+    {
+        // Stopping a span makes the one current when it started current again; this loop's flow keeps its own.
+        var current = Activity.Current;
+        foreach (var o in batch)
+        {
+            o.Write?.Dispose();
+        }
+
+        Activity.Current = current;
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using Fabric.Contracts;
@@ -121,7 +122,9 @@ internal sealed partial class SocketSession : IDisposable
     /// <param name="seq">The event's seq.</param>
     /// <param name="ring">False when the caller queues more and calls <see cref="Ring"/> once done: the send loop then
     /// wakes to the whole lot and sends it as one batch instead of waking at the first frame.</param>
-    public bool TryEnqueueEvent(ReadOnlyMemory<byte> frame, long seq, bool ring = true)
+    /// <param name="acceptedAt">When the grain accepted a live event (Unix ms), for the end-to-end latency; 0 for history.</param>
+    /// <param name="write">The socket-write span to stop once the frame is written (debug tracing only).</param>
+    public bool TryEnqueueEvent(ReadOnlyMemory<byte> frame, long seq, bool ring = true, long acceptedAt = 0, Activity? write = null)
     {
         var queued = Interlocked.Read(ref _queuedBytes);
         if (queued > 0 && queued + frame.Length > _options.SendQueueMaxBytes)
@@ -129,7 +132,7 @@ internal sealed partial class SocketSession : IDisposable
             return false;
         }
 
-        Add(new Outgoing(frame, seq), ring);
+        Add(new Outgoing(frame, seq, acceptedAt, write), ring);
         return true;
     }
 
@@ -159,6 +162,7 @@ internal sealed partial class SocketSession : IDisposable
                 {
                     firstDropped ??= items[i].Seq;
                     dropped += items[i].Frame.Length;
+                    items[i].Write?.SetTag(GatewayTelemetry.OutcomeTag, "dropped-for-catch-up").Dispose();
                 }
                 else
                 {
@@ -311,6 +315,9 @@ internal sealed partial class SocketSession : IDisposable
     private bool StopSending => Volatile.Read(ref _close) is { Flush: false };
 
     public void Dispose() => _receiveAbort.Dispose();
+
+    /// <summary>The close code Fabric sent or is sending, null while the socket is open.</summary>
+    public int? CloseCode => Volatile.Read(ref _close) is { } close ? (int)close.Status : null;
 
     private sealed record CloseRequest(WebSocketCloseStatus Status, string Reason, bool Flush);
 

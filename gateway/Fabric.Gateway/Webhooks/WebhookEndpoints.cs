@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Fabric.Gateway.Webhooks.Verification;
 using Fabric.Contracts;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Events;
@@ -64,7 +66,6 @@ internal static class WebhookEndpoints
         // Unknown customer and unknown source get the same answer, before the body is read.
         if ((await directory.GetAsync(customer))?.Source(source) is not { } configured)
         {
-            GatewayTelemetry.Rejected.Add(1, new KeyValuePair<string, object?>("reason", "unknown-source"));
             return Problems.UnknownSource();
         }
 
@@ -83,7 +84,7 @@ internal static class WebhookEndpoints
 
         // Over the raw bytes as received: nothing is parsed or re-encoded before the signature is checked.
         var scheme = configured.Scheme;
-        var verification = scheme.Verify(request.Headers, body, configured.Keys, time.GetUtcNow().ToUnixTimeSeconds());
+        var verification = Verify(scheme, request.Headers, body, configured.Keys, time.GetUtcNow().ToUnixTimeSeconds());
         if (!verification.Passed)
         {
             GatewayTelemetry.SignatureFailures.Add(1, new KeyValuePair<string, object?>("scheme", scheme.Name), new KeyValuePair<string, object?>("reason", verification.Problem));
@@ -133,6 +134,21 @@ internal static class WebhookEndpoints
 
         var incoming = new IncomingEvent(source, type, request.ContentType ?? "application/json", body, key, TraceParent: null);
         return await ingestor.IngestAsync(customer, incoming);
+    }
+
+    /// <summary>The signature check, as a span of its own (its scheme and outcome, never a key or the signature).</summary>
+    private static Verification.Verification Verify(SignatureScheme scheme, IHeaderDictionary headers, byte[] body, SourceKeys keys, long now)
+    {
+        using var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.VerifySpan);
+        var verification = scheme.Verify(headers, body, keys, now);
+        activity?.SetTag(GatewayTelemetry.SchemeTag, scheme.Name);
+        activity?.SetTag(GatewayTelemetry.OutcomeTag, verification.Passed ? "passed" : verification.Problem);
+        if (!verification.Passed)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, verification.Problem);
+        }
+
+        return verification;
     }
 }
 

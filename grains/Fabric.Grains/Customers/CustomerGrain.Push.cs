@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Fabric.Contracts;
 using Orleans.Streams;
 
@@ -45,7 +46,8 @@ internal sealed partial class CustomerGrain
         _pending.Clear();
         foreach (var chunk in Chunks(events, _options.PushBatchMax, _options.PushBatchMaxBytes))
         {
-            var batch = new EventBatch(Customer, chunk, _epoch);
+            using var activity = StartPushActivity(chunk);
+            var batch = new EventBatch(Customer, chunk, _epoch, activity?.Id);
             // One-way: the call returns at once, a dead gateway costs nothing here; it drops out when it stops renewing
             // (ObserverExpiry).
             _ = _gateways.Notify(o => o.OnEvents(batch));
@@ -73,6 +75,33 @@ internal sealed partial class CustomerGrain
                 _ = PublishToStreamAsync();
             }
         }
+    }
+
+    /// <summary>
+    /// The push of one batch: a child of its first event's ingest span (so a single event's trace reads POST → append →
+    /// push → sockets), linked to the ingest spans of the batch's other events.
+    /// </summary>
+    private Activity? StartPushActivity(EventEnvelope[] chunk)
+    {
+        if (!GrainsTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityContext.TryParse(chunk[0].TraceParent, null, out var first);
+        List<ActivityLink>? links = null;
+        for (var i = 1; i < chunk.Length && i <= GrainsTelemetry.MaxLinks; i++)
+        {
+            if (ActivityContext.TryParse(chunk[i].TraceParent, null, out var other))
+            {
+                (links ??= []).Add(new ActivityLink(other));
+            }
+        }
+
+        var activity = GrainsTelemetry.Source.StartActivity(GrainsTelemetry.PushSpan, ActivityKind.Producer, first, links: links);
+        activity?.SetTag(GrainsTelemetry.CustomerTag, Customer);
+        activity?.SetTag(GrainsTelemetry.EventsTag, chunk.Length);
+        return activity;
     }
 
     /// <summary>

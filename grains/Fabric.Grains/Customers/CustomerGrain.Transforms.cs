@@ -121,7 +121,11 @@ internal sealed partial class CustomerGrain
             return null;
         }
 
+        // Under the append span: the module's part of the grain's turn.
+        using var activity = GrainsTelemetry.Source.StartActivity(GrainsTelemetry.WasmSpan);
         var outcome = attachment.Transform.Apply(new TransformInput(id, null, incoming.Type, incoming.Source, now, incoming.Data, IsJson(incoming.ContentType)));
+        activity?.SetTag(GrainsTelemetry.StageTag, "ingest");
+        activity?.SetTag(GrainsTelemetry.OutcomeTag, outcome.Error?.Kind ?? outcome.Resolved.ToString().ToLowerInvariant());
         switch (outcome.Resolved)
         {
             case TransformAction.Drop:

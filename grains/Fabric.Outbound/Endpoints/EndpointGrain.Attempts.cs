@@ -36,9 +36,13 @@ internal sealed partial class EndpointGrain
                 return;
             }
 
+            // The attempt's span covers the module's call and the POST.
+            using var activity = StartAttemptActivity(config, envelope, message.Attempts.Count + 1, manual);
+
             // The body this endpoint gets, shaped by its module (if any) on this turn, whole.
             if (Shape(envelope, out var settled, out var dropped) is not { } shaped)
             {
+                activity?.SetTag(OutboundTelemetry.OutcomeTag, settled);
                 message.Reason = settled;
                 Finish(message, manual, delivered: dropped, now);
                 _dirty = true;
@@ -47,7 +51,7 @@ internal sealed partial class EndpointGrain
 
             // The configuration as it is now: a rotation or an update may have landed while the event was read.
             config = State.Config!;
-            var result = await SendAsync(config, shaped);
+            var result = await SendAsync(config, shaped, activity);
             if (State.Config is null || _stopping.IsCancellationRequested)
             {
                 return;
@@ -55,11 +59,17 @@ internal sealed partial class EndpointGrain
 
             message.Attempts.Add(result.Attempt);
             OutboundTelemetry.Attempts.Add(1, new KeyValuePair<string, object?>("outcome", Outcome(result)));
+            activity?.SetTag(OutboundTelemetry.OutcomeTag, Outcome(result));
             now = _time.GetUtcNow();
             if (result.Succeeded)
             {
                 State.FailingSince = null;
                 OutboundTelemetry.Latency.Record((now - envelope.Time).TotalMilliseconds);
+                if (_knownLast != long.MaxValue)
+                {
+                    OutboundTelemetry.Lag.Record(Math.Max(0, _knownLast - message.Seq));
+                }
+
                 Finish(message, manual, delivered: true, now);
             }
             else
@@ -120,16 +130,41 @@ internal sealed partial class EndpointGrain
         null => result.Attempt.Error ?? "error",
     };
 
+    /// <summary>
+    /// One attempt's span. The first automatic attempt is a child of the event's ingest span: one trace shows the POST
+    /// in and the POST out. A retry (perhaps hours later) or an operator's resend starts a trace of its own, linked to
+    /// the ingest trace, as OpenTelemetry advises for work done later on behalf of a finished trace.
+    /// </summary>
+    private Activity? StartAttemptActivity(EndpointRecord config, EventEnvelope envelope, int attempt, bool manual)
+    {
+        if (!OutboundTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityContext.TryParse(envelope.TraceParent, null, out var ingest);
+        var first = attempt == 1 && !manual;
+        var activity = first
+            ? OutboundTelemetry.Source.StartActivity(OutboundTelemetry.AttemptSpan, ActivityKind.Client, ingest)
+            : OutboundTelemetry.Source.StartActivity(OutboundTelemetry.AttemptSpan, ActivityKind.Client, parentContext: default,
+                links: ingest == default ? null : [new ActivityLink(ingest)]);
+        activity?.SetTag(OutboundTelemetry.CustomerTag, Key.Customer);
+        activity?.SetTag(OutboundTelemetry.EndpointTag, config.Id);
+        activity?.SetTag(OutboundTelemetry.SeqTag, envelope.Seq);
+        activity?.SetTag(OutboundTelemetry.AttemptTag, attempt);
+        if (!first)
+        {
+            activity?.SetTag(OutboundTelemetry.ReasonTag, manual ? "resend" : "retry");
+        }
+
+        return activity;
+    }
+
     /// <summary>The POST itself: Standard Webhooks headers, one signature per active secret, the endpoint's headers, the trace.</summary>
-    private async Task<AttemptResult> SendAsync(EndpointRecord config, EventEnvelope envelope)
+    private async Task<AttemptResult> SendAsync(EndpointRecord config, EventEnvelope envelope, Activity? activity)
     {
         var body = WebhookBody.Of(envelope);
         var timestamp = _time.GetUtcNow().ToUnixTimeSeconds();
-        ActivityContext.TryParse(envelope.TraceParent, null, out var parent);
-        using var activity = OutboundTelemetry.Source.StartActivity(OutboundTelemetry.AttemptSpan, ActivityKind.Client, parent);
-        activity?.SetTag("fabric.customer", Key.Customer);
-        activity?.SetTag("fabric.endpoint", config.Id);
-        activity?.SetTag("fabric.seq", envelope.Seq);
         var headers = new Dictionary<string, string>(config.Headers, StringComparer.OrdinalIgnoreCase)
         {
             ["webhook-id"] = envelope.Id,
@@ -137,7 +172,9 @@ internal sealed partial class EndpointGrain
             ["webhook-signature"] = StandardWebhooks.Sign(Secrets(config), envelope.Id, timestamp, body),
             ["user-agent"] = "Fabric-Webhooks/1",
         };
-        if ((activity?.Id ?? envelope.TraceParent) is { } traceparent)
+        // Traced, HttpClient sends the traceparent of its own span under the attempt's; untraced, the receiver still
+        // gets the event's ingest trace.
+        if (activity is null && envelope.TraceParent is { } traceparent)
         {
             headers["traceparent"] = traceparent;
         }

@@ -118,7 +118,11 @@ internal sealed partial class EndpointGrain
             return envelope;
         }
 
+        // Under the attempt span: the module's part of this attempt.
+        using var activity = OutboundTelemetry.Source.StartActivity(OutboundTelemetry.WasmSpan);
         var outcome = attachment.Transform.Apply(new TransformInput(envelope.Id, envelope.Seq, envelope.Type, envelope.Source, envelope.Time, envelope.Data, IsJson(envelope.ContentType)));
+        activity?.SetTag(OutboundTelemetry.StageTag, "outbound");
+        activity?.SetTag(OutboundTelemetry.OutcomeTag, outcome.Error?.Kind ?? outcome.Resolved.ToString().ToLowerInvariant());
         switch (outcome.Resolved)
         {
             case TransformAction.Drop:
