@@ -19,6 +19,11 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public Uri[] Gateways => [Gateway1, Gateway2];
 
+    /// <summary>The silos' HTTP ports (probes, /metrics, the dashboard).</summary>
+    public Uri Silo1 => new($"http://127.0.0.1:{8081 + _offset}");
+
+    public Uri Silo2 => new($"http://127.0.0.1:{8082 + _offset}");
+
     public string RedisAddress => $"127.0.0.1:{6380 + _offset}";
 
     /// <summary>The password scripts/cluster starts Redis with: FABRIC_REDIS_PASSWORD, or the script's local default.</summary>

@@ -21,19 +21,21 @@ public static class DashboardHostingExtensions
         if (Read(configuration).Enabled)
         {
             silo.AddDashboard();
+            silo.Services.AddSingleton<HostsDashboard>();
         }
 
         return silo;
     }
 
     /// <summary>
-    /// The dashboard behind any admin key: <c>Authorization: Bearer &lt;key&gt;</c>, or HTTP Basic with the key as the
+    /// The dashboard behind any admin key, on a process that hosts a silo (a distributed gateway, an Orleans client,
+    /// has none: operators open it on a silo): <c>Authorization: Bearer &lt;key&gt;</c>, or HTTP Basic with the key as the
     /// password (any user name), which is what a browser can send: it asks for it on the first 401.
     /// </summary>
     public static WebApplication MapFabricDashboard(this WebApplication app)
     {
         var options = Read(app.Configuration);
-        if (options.Enabled)
+        if (options.Enabled && app.Services.GetService<HostsDashboard>() is not null)
         {
             var keys = app.Services.GetRequiredService<AdminKeys>();
             app.MapOrleansDashboard(options.Path).AddEndpointFilter(async (context, next) =>
@@ -44,6 +46,9 @@ public static class DashboardHostingExtensions
 
         return app;
     }
+
+    /// <summary>Registered with the dashboard on a silo: this process has it to serve.</summary>
+    private sealed class HostsDashboard;
 
     private static FabricDashboardOptions Read(IConfiguration configuration) =>
         configuration.GetSection(FabricDashboardOptions.SectionName).Get<FabricDashboardOptions>() ?? new FabricDashboardOptions();
