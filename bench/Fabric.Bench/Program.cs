@@ -14,6 +14,8 @@ using Fabric.Bench.Sockets;
 //   chat    --kind fabric|signalr --base URL [--sockets 100] [--rate 5] (messages/s per socket) [--seconds 10] [--warmup 10] [--body-bytes 256]
 //   outbound --base URL --admin-key KEY [--endpoints 10] [--rate 500] (events/s) [--seconds 10] [--warmup 5] [--body-bytes 512]
 //   idle    --kind K --base URL --pid PID [--sockets 10000] [--sources 8] [--settle 5]
+//   soak    --gateways URL,URL --processes name=pid=metricsUrl,... --admin-key KEY --out DIR [--seconds 600] [--sample 10]
+//           [--rate 100] (webhooks/s) [--publish-rate 20] [--sockets 50] (churning) [--name soak] (bench/soak.sh runs it)
 //   report  --in results.jsonl --out DIR [--date yyyy-MM-dd] [--notes FILE]
 // Common: --label NAME (which server this is, e.g. "fabric", "kestrel", "node-ws", "signalr"), --run N.
 var a = new Args(args);
@@ -53,11 +55,15 @@ switch (a.Command)
     case "idle":
         line = await Scenarios.IdleAsync(Target.For(a.Require("kind"), new Uri(a.Require("base"))), a);
         break;
+    case "soak":
+        line = await Fabric.Bench.Soak.SoakScenario.RunAsync(a);
+        Console.WriteLine(JsonSerializer.Serialize(line));
+        return line["complete"] is true ? 0 : 1;
     case "report":
         ResultsReport.Write(a.Require("in"), a.Require("out"), a.Get("date", DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)), a.Get("notes", ""));
         return 0;
     default:
-        Console.Error.WriteLine("usage: fabric-bench ingest|fanout|e2e|chat|outbound|idle|report [--name value]... (see bench/README.md)");
+        Console.Error.WriteLine("usage: fabric-bench ingest|fanout|e2e|chat|outbound|idle|soak|report [--name value]... (see bench/README.md)");
         return 2;
 }
 

@@ -99,15 +99,7 @@ internal sealed partial class CustomerFeed
                 }
                 else
                 {
-                    _dispatchingFill = true;
-                    try
-                    {
-                        progressed = TakePageLocked(page, from);
-                    }
-                    finally
-                    {
-                        _dispatchingFill = false;
-                    }
+                    progressed = TakePageLocked(page, from);
                 }
             }
 
@@ -136,10 +128,13 @@ internal sealed partial class CustomerFeed
         {
             if (e.Seq == _released + 1)
             {
-                // The page is what the feed waits for: released straight away, whatever the pending buffer holds.
+                // The page is what the feed waits for: released straight away, whatever the pending buffer holds. Its
+                // events were read from the log (the pushed ones after them are released as pushes, below).
                 TakePendingLocked(e.Seq, out _);
                 ReleasedLocked(e);
+                _dispatchingFill = true;
                 DispatchLocked(e);
+                _dispatchingFill = false;
             }
         }
 

@@ -230,7 +230,10 @@ internal sealed partial class CustomerFeed
             }
         }
 
-        var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.ReplaySpan, ActivityKind.Producer, parentContext: default, links: links);
+        // Not under the socket's request span (it lasts as long as the socket) nor a delivery that overflowed it.
+        var current = Activity.Current;
+        var activity = TraceLinks.StartRoot(GatewayTelemetry.Source, GatewayTelemetry.ReplaySpan, ActivityKind.Producer, links);
+        Activity.Current = current;
         activity?.SetTag(GatewayTelemetry.CustomerTag, session.Customer);
         activity?.SetTag(GatewayTelemetry.SessionTag, session.Id);
         activity?.SetTag(GatewayTelemetry.ReasonTag, resume ? "resume" : "catch-up");

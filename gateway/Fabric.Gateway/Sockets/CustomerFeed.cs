@@ -292,10 +292,12 @@ internal sealed partial class CustomerFeed
         Activity? activity;
         if (_dispatchingFill)
         {
-            // Read back from the log, perhaps long after: its own trace, linked to the one it was ingested under.
-            activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.DeliverSpan, ActivityKind.Producer, parentContext: default,
-                links: ingest == default ? null : [new ActivityLink(ingest)]);
+            // Read back from the log, perhaps long after: its own trace, linked to the one it was ingested under. The
+            // fill loop's current span (the call that started it) is put back after.
+            var current = Activity.Current;
+            activity = TraceLinks.StartRoot(GatewayTelemetry.Source, GatewayTelemetry.DeliverSpan, ActivityKind.Producer, TraceLinks.To(e.TraceParent));
             activity?.SetTag(GatewayTelemetry.ReasonTag, "gap-fill");
+            Activity.Current = current;
         }
         else
         {

@@ -90,7 +90,8 @@ internal sealed partial class SocketSession
         coalescer?.BeginBatch();
         long sent = 0;
         long oldest = 0;
-        var traced = false;
+        // Decided before sending: a send that throws still stops the batch's spans.
+        var traced = batch.Exists(o => o.Write is not null);
         try
         {
             foreach (var o in batch)
@@ -107,7 +108,6 @@ internal sealed partial class SocketSession
                     oldest = o.AcceptedAt;
                 }
 
-                traced |= o.Write is not null;
                 if (coalescer is null)
                 {
                     Interlocked.Add(ref _queuedBytes, -o.Frame.Length);

@@ -146,8 +146,7 @@ internal sealed partial class EndpointGrain
         var first = attempt == 1 && !manual;
         var activity = first
             ? OutboundTelemetry.Source.StartActivity(OutboundTelemetry.AttemptSpan, ActivityKind.Client, ingest)
-            : OutboundTelemetry.Source.StartActivity(OutboundTelemetry.AttemptSpan, ActivityKind.Client, parentContext: default,
-                links: ingest == default ? null : [new ActivityLink(ingest)]);
+            : TraceLinks.StartRoot(OutboundTelemetry.Source, OutboundTelemetry.AttemptSpan, ActivityKind.Client, TraceLinks.To(envelope.TraceParent));
         activity?.SetTag(OutboundTelemetry.CustomerTag, Key.Customer);
         activity?.SetTag(OutboundTelemetry.EndpointTag, config.Id);
         activity?.SetTag(OutboundTelemetry.SeqTag, envelope.Seq);

@@ -16,7 +16,9 @@ public sealed class ClusterHealthCheck(IClusterClient client) : IHealthCheck
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy("cluster unreachable", ex);
+            // Without the exception: the health check service would log it at Error on every probe; the Orleans
+            // client logs its connection failures already.
+            return HealthCheckResult.Unhealthy($"cluster unreachable ({ex.GetType().Name})");
         }
     }
 }

@@ -24,8 +24,10 @@ public sealed class RedisHealthCheck(IConfiguration configuration) : IHealthChec
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // The exception's text can hold the connection string's host list; the description says only what failed.
-            return HealthCheckResult.Unhealthy("redis unreachable", ex);
+            // Without the exception: the health check service would log it at Error on every probe (one every few
+            // seconds per prober), and its text can hold the connection string's host list. Redis's own client logs
+            // the connection failures.
+            return HealthCheckResult.Unhealthy("redis unreachable");
         }
     }
 

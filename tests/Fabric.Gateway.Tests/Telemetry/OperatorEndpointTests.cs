@@ -32,6 +32,12 @@ public sealed class OperatorEndpointTests(GatewayFixture fixture)
         Assert.Equal("Basic", refused.Headers.WwwAuthenticate.Single().Scheme);
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
 
+        // Every dashboard route, its API and its log stream included, not just the page.
+        foreach (var path in new[] { "/dashboard/ClusterStats", "/dashboard/Trace", "/dashboard/GrainTypes", "/dashboard/Reminders" })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(path)).StatusCode);
+        }
+
         using var wrong = new HttpRequestMessage(HttpMethod.Get, "/dashboard/ClusterStats");
         wrong.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("ops:not-the-key")));
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.SendAsync(wrong)).StatusCode);

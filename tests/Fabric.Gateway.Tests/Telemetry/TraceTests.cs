@@ -103,6 +103,7 @@ public sealed class TraceTests : IAsyncLifetime
 
         var replay = await SpanAsync(a => a.OperationName == "fabric.replay" && Mine(a) && a.Links.Any(l => l.Context.SpanId == ingest.SpanId));
         Assert.NotEqual(ingest.TraceId, replay.TraceId);
+        Assert.Equal(default, replay.ParentSpanId);
         Assert.Equal("resume", replay.GetTagItem("fabric.reason"));
 
         // The first attempt fails; the retry a second later is a trace of its own, linked to the ingest span.
@@ -112,6 +113,7 @@ public sealed class TraceTests : IAsyncLifetime
         Assert.Equal(ingest.SpanId, first.ParentSpanId);
         Assert.Equal("failure", first.GetTagItem("fabric.outcome"));
         Assert.NotEqual(ingest.TraceId, retry.TraceId);
+        Assert.Equal(default, retry.ParentSpanId);
         Assert.Equal(2, retry.GetTagItem("fabric.attempt"));
         Assert.Equal("retry", retry.GetTagItem("fabric.reason"));
     }
