@@ -7,13 +7,16 @@
 #   bench/soak.sh                 10 minutes; results in bench/results/<date>-soak.{md,png,json} and <date>-soak-samples.jsonl
 #   bench/soak.sh --seconds 30    the CI version: the same path, briefly, into a temp dir (no memory verdict to read)
 #   bench/soak.sh --rate 200      webhooks per second (default 100); --publish-rate (20), --sockets (50 churning)
+#   bench/soak.sh --tag no-stream results named <date>-soak-no-stream (settings for the processes go in the environment,
+#                                 e.g. Fabric__Customers__PublishToStream=false)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=600; extra=()
+seconds=600; tag=""; extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift ;;
+    --tag) tag=$2; shift ;;
     --rate|--publish-rate|--sockets|--sample) extra+=("$1" "$2"); shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -21,7 +24,7 @@ while [ $# -gt 0 ]; do
 done
 
 date=$(date -u +%Y-%m-%d)
-if [ "$seconds" -ge 300 ]; then out=bench/results; name="$date-soak"; else out=$(mktemp -d); name=soak; fi
+if [ "$seconds" -ge 300 ]; then out=bench/results; name="$date-soak${tag:+-$tag}"; else out=$(mktemp -d); name=soak; fi
 mkdir -p "$out"
 
 # A cluster of its own, on ports clear of a developer's (offset 800) and of the tests' (300+).
