@@ -38,7 +38,7 @@ internal static class SoakReport
         }
 
         md.AppendLine();
-        md.AppendLine("Memory over the second half of the run (least-squares slope; flat = the drift over the half is within twice the residual noise, or under 5 MB):");
+        md.AppendLine("Memory over the second half of the run (least-squares slope; flat = the growth over the half is within twice the residual noise, or under 5 MB):");
         md.AppendLine();
         md.AppendLine("| process | RSS first → last (MB) | RSS slope (MB/min) | RSS noise (MB) | GC heap slope (MB/min) | GC heap noise (MB) | flat |");
         md.AppendLine("|---|---|---|---|---|---|---|");

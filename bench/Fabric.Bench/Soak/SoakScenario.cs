@@ -237,7 +237,7 @@ internal static class SoakScenario
 
     /// <summary>
     /// Memory over the second half of the run: the least-squares slope of RSS and GC heap (MB per minute) and what that
-    /// slope adds up to over the half, against the noise (the residuals' standard deviation). Flat: the drift over the
+    /// slope adds up to over the half, against the noise (the residuals' standard deviation). Flat: the growth over the
     /// half is within twice the noise, or under 5 MB.
     /// </summary>
     private static Dictionary<string, object> Flatness(string process, List<Sample> samples)
@@ -246,7 +246,8 @@ internal static class SoakScenario
         var (rssSlope, rssNoise) = Slope(half.Select(s => (s.At, s.RssMb)).ToList());
         var (heapSlope, heapNoise) = Slope(half.Select(s => (s.At, s.GcHeapMb)).Where(p => !double.IsNaN(p.Item2)).ToList());
         var minutes = half.Count > 1 ? (half[^1].At - half[0].At) / 60 : 0;
-        bool Flat(double slope, double noise) => Math.Abs(slope * minutes) <= Math.Max(5, 2 * noise);
+        // Growth only: memory the GC hands back (a falling RSS) is no leak.
+        bool Flat(double slope, double noise) => slope * minutes <= Math.Max(5, 2 * noise);
         return new()
         {
             ["process"] = process,
