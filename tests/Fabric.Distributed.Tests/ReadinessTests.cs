@@ -17,7 +17,8 @@ public sealed class ReadinessTests(ITestOutputHelper output)
     [Fact]
     public async Task Readyz_turns_unhealthy_when_the_cluster_or_redis_is_unreachable_and_healthy_again_when_it_returns()
     {
-        await using var cluster = await LocalCluster.UpAsync();
+        // The dashboard is opt-in on distributed silos.
+        await using var cluster = await LocalCluster.UpAsync(new() { ["Fabric__Dashboard__Enabled"] = "true" });
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         var ready = await ReadAsync(http, cluster.Gateway1);
         Assert.Equal(HttpStatusCode.OK, ready.Status);

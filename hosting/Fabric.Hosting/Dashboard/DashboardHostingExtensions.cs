@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using Fabric.Grains.Redis;
 using Fabric.Hosting.Admin;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -18,7 +19,7 @@ public static class DashboardHostingExtensions
 {
     public static ISiloBuilder AddFabricDashboard(this ISiloBuilder silo, IConfiguration configuration)
     {
-        if (Read(configuration).Enabled)
+        if (Read(configuration).IsEnabled(FabricRedisHosting.IsDistributed(configuration)))
         {
             silo.AddDashboard();
             silo.Services.AddSingleton<HostsDashboard>();
@@ -35,7 +36,7 @@ public static class DashboardHostingExtensions
     public static WebApplication MapFabricDashboard(this WebApplication app)
     {
         var options = Read(app.Configuration);
-        if (options.Enabled && app.Services.GetService<HostsDashboard>() is not null)
+        if (app.Services.GetService<HostsDashboard>() is not null)
         {
             var keys = app.Services.GetRequiredService<AdminKeys>();
             app.MapOrleansDashboard(options.Path).AddEndpointFilter(async (context, next) =>
