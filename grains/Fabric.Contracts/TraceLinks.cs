@@ -20,6 +20,30 @@ public static class TraceLinks
         return source.StartActivity(name, kind, parentContext: default, links: links);
     }
 
+    /// <summary>Links per span at most: a page or a batch links to its events' ingest traces, the first this many of them.</summary>
+    public const int MaxLinks = 32;
+
+    /// <summary>Links to the ingest spans of the first <see cref="MaxLinks"/> of <paramref name="events"/> that carry one.</summary>
+    public static List<ActivityLink> ToEach(IEnumerable<EventEnvelope> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var links = new List<ActivityLink>();
+        foreach (var e in events)
+        {
+            if (links.Count == MaxLinks)
+            {
+                break;
+            }
+
+            if (ActivityContext.TryParse(e.TraceParent, null, out var ingest))
+            {
+                links.Add(new ActivityLink(ingest));
+            }
+        }
+
+        return links;
+    }
+
     /// <summary>The link to an event's ingest span, or none when the event carries no trace context.</summary>
     public static ActivityLink[]? To(string? traceParent) =>
         ActivityContext.TryParse(traceParent, null, out var ingest) ? [new ActivityLink(ingest)] : null;

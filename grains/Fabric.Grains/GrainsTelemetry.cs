@@ -20,9 +20,6 @@ public static class GrainsTelemetry
     public const string StageTag = "fabric.wasm.stage";
     public const string OutcomeTag = "fabric.outcome";
 
-    /// <summary>Links per span at most.</summary>
-    public const int MaxLinks = 32;
-
     internal static readonly ActivitySource Source = new(Name);
     private static readonly Meter Meter = new(Name);
 

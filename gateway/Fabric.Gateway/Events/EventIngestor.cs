@@ -86,7 +86,7 @@ internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<Event
             if (problem?.ProblemDetails.Type is { } type)
             {
                 // The batch is answered 202 whatever its items: their refusals are counted here, one by one.
-                GatewayTelemetry.Rejected.Add(1, new KeyValuePair<string, object?>("surface", "api"), new KeyValuePair<string, object?>("reason", type[(type.LastIndexOf('/') + 1)..]));
+                RejectionMeter.Count("api", RejectionMeter.Reason(type));
             }
         }
 

@@ -17,17 +17,23 @@ internal static class RejectionMeter
     {
         if (context.ProblemDetails.Type is { } type)
         {
-            context.HttpContext.Items[ReasonKey] = type[(type.LastIndexOf('/') + 1)..];
+            context.HttpContext.Items[ReasonKey] = Reason(type);
         }
     }
+
+    /// <summary>The reason label of a problem type: the last segment of its URI (<c>…/problems/invalid-json</c> → <c>invalid-json</c>).</summary>
+    public static string Reason(string problemType) => problemType[(problemType.LastIndexOf('/') + 1)..];
+
+    /// <summary>One refused event: every surface counts through here, so the labels stay the same everywhere.</summary>
+    public static void Count(string surface, string reason) =>
+        GatewayTelemetry.Rejected.Add(1, new KeyValuePair<string, object?>("surface", surface), new KeyValuePair<string, object?>("reason", reason));
 
     public static async Task MeasureAsync(HttpContext context, RequestDelegate next)
     {
         await next(context);
         if (context.Response.StatusCode >= 400 && Surface(context.Request) is { } surface)
         {
-            var reason = context.Items.TryGetValue(ReasonKey, out var noted) && noted is string code ? code : context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            GatewayTelemetry.Rejected.Add(1, new KeyValuePair<string, object?>("surface", surface), new KeyValuePair<string, object?>("reason", reason));
+            Count(surface, context.Items.TryGetValue(ReasonKey, out var noted) && noted is string code ? code : context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 

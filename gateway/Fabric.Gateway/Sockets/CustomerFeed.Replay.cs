@@ -212,7 +212,7 @@ internal sealed partial class CustomerFeed
 
     /// <summary>
     /// A page of history going to one socket: a trace of its own (it may be hours after the events), linked to the
-    /// ingest traces of the page's first <see cref="GatewayTelemetry.MaxLinks"/> events.
+    /// ingest traces of the page's first <see cref="TraceLinks.MaxLinks"/> events.
     /// </summary>
     private static Activity? StartReplayActivity(SocketSession session, EventPage page, bool resume)
     {
@@ -221,15 +221,7 @@ internal sealed partial class CustomerFeed
             return null;
         }
 
-        var links = new List<ActivityLink>();
-        foreach (var e in page.Events)
-        {
-            if (links.Count < GatewayTelemetry.MaxLinks && ActivityContext.TryParse(e.TraceParent, null, out var ingest))
-            {
-                links.Add(new ActivityLink(ingest));
-            }
-        }
-
+        var links = TraceLinks.ToEach(page.Events);
         // Not under the socket's request span (it lasts as long as the socket) nor a delivery that overflowed it.
         var current = Activity.Current;
         var activity = TraceLinks.StartRoot(GatewayTelemetry.Source, GatewayTelemetry.ReplaySpan, ActivityKind.Producer, links);

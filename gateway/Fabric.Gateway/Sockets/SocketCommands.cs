@@ -234,8 +234,7 @@ internal sealed partial class SocketCommands(
     }
 
     /// <summary>A socket publish refused: counted with the HTTP refusals, by its error code.</summary>
-    private static void Refused(string code) =>
-        GatewayTelemetry.Rejected.Add(1, new KeyValuePair<string, object?>("surface", "socket"), new KeyValuePair<string, object?>("reason", code));
+    private static void Refused(string code) => RejectionMeter.Count("socket", code);
 
     // "u" + 16 hex digits + ":".
     private const int ScopePrefixLength = 18;

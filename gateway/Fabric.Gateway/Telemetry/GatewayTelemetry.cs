@@ -40,9 +40,6 @@ internal static class GatewayTelemetry
     public const string SessionTag = "fabric.session";
     public const string EventsTag = "fabric.events";
 
-    /// <summary>Links per span at most: a page of history links to its events' traces, the first this many of them.</summary>
-    public const int MaxLinks = 32;
-
     public static readonly ActivitySource Source = new(Name);
     private static readonly Meter Meter = new(Name);
 

@@ -89,15 +89,7 @@ internal sealed partial class CustomerGrain
         }
 
         ActivityContext.TryParse(chunk[0].TraceParent, null, out var first);
-        List<ActivityLink>? links = null;
-        for (var i = 1; i < chunk.Length && i <= GrainsTelemetry.MaxLinks; i++)
-        {
-            if (ActivityContext.TryParse(chunk[i].TraceParent, null, out var other))
-            {
-                (links ??= []).Add(new ActivityLink(other));
-            }
-        }
-
+        var links = TraceLinks.ToEach(chunk.Skip(1));
         var activity = GrainsTelemetry.Source.StartActivity(GrainsTelemetry.PushSpan, ActivityKind.Producer, first, links: links);
         activity?.SetTag(GrainsTelemetry.CustomerTag, Customer);
         activity?.SetTag(GrainsTelemetry.EventsTag, chunk.Length);
