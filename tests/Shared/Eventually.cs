@@ -3,14 +3,16 @@ namespace Fabric.Tests;
 /// <summary>Waits for a condition that a push or a stream makes true asynchronously; fails after a generous bound.</summary>
 internal static class Eventually
 {
-    public static Task True(Func<bool> condition, TimeSpan? within = null) => True(() => Task.FromResult(condition()), within);
+    public static Task True(Func<bool> condition, TimeSpan? within = null, Func<string>? state = null) =>
+        True(() => Task.FromResult(condition()), within, state);
 
-    public static async Task True(Func<Task<bool>> condition, TimeSpan? within = null)
+    // state: what the failure message shows of what the condition looked at, so that a rare failure says why.
+    public static async Task True(Func<Task<bool>> condition, TimeSpan? within = null, Func<string>? state = null)
     {
         var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not become true in time.");
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not become true in time." + (state is null ? "" : " " + state()));
             await Task.Delay(20);
         }
     }

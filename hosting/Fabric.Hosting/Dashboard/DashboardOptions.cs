@@ -7,10 +7,8 @@ public sealed class FabricDashboardOptions
 
     /// <summary>
     /// Serve the dashboard and profile grain calls for it. Default: on in embedded mode, off in distributed mode, where
-    /// it is opted into per silo (compose does for its silos). Measured in the Wasm drill (both silos killed in turn):
-    /// with the dashboard on every silo, the next outbound delivery took more than 60 s, against about 20 s without it —
-    /// its collection calls to the dead silos stand in the way of recovery. Off, no grain call filter runs and the path
-    /// answers 404.
+    /// it is opted into on the silos an operator watches (compose does for its silos): a silo that runs it profiles every
+    /// grain call and answers the collector's calls. Off, no grain call filter runs and the path answers 404.
     /// </summary>
     public bool? Enabled { get; set; }
 
