@@ -1,5 +1,10 @@
 using Fabric.Contracts;
+using Fabric.Grains.Log;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Streams;
+using Orleans.TestingHost;
 using Orleans.Streams.Core;
 
 namespace Fabric.Grains.Tests;
@@ -20,6 +25,21 @@ public sealed class StreamTests(ClusterFixture fixture)
         var consumer = fixture.Client.GetGrain<IRecordingConsumerGrain>(customer);
         await Eventually.True(async () => (await consumer.Received()).Count == 3, TimeSpan.FromSeconds(15));
         Assert.Equal(["stream.0", "stream.1", "stream.2"], await consumer.Received());
+    }
+
+    [Fact]
+    public async Task Stream_cache_keeps_events_for_StreamCacheMaxAge_not_the_half_hour_Orleans_defaults_to()
+    {
+        await using var defaults = await ClusterFixture.StartWithLogAsync(new InMemoryEventLog(), []);
+        Assert.Equal(TimeSpan.FromMinutes(1), Eviction(defaults).DataMaxAgeInCache);
+
+        await using var set = await ClusterFixture.StartWithLogAsync(new InMemoryEventLog(), new() { ["Fabric:Customers:StreamCacheMaxAge"] = "00:00:20" });
+        Assert.Equal(TimeSpan.FromSeconds(20), Eviction(set).DataMaxAgeInCache);
+        Assert.Equal(TimeSpan.FromSeconds(20), Eviction(set).DataMinTimeInCache);
+
+        // What the memory stream provider reads when it builds its cache: its options by its name.
+        static StreamCacheEvictionOptions Eviction(InProcessTestCluster cluster) =>
+            cluster.Silos[0].ServiceProvider.GetRequiredService<IOptionsMonitor<StreamCacheEvictionOptions>>().Get(FabricStreams.ProviderName);
     }
 }
 
