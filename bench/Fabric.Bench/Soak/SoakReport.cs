@@ -48,6 +48,16 @@ internal static class SoakReport
         }
 
         md.AppendLine();
+        md.AppendLine("Where an RSS slope comes from (MB/min over the same half): anonymous memory (GC heap and native allocations), shared memory (.NET's double-mapped JIT code and stubs), and what the GC has committed:");
+        md.AppendLine();
+        md.AppendLine("| process | RSS anon slope | RSS shmem slope | GC committed slope |");
+        md.AppendLine("|---|---|---|---|");
+        foreach (var m in (List<Dictionary<string, object>>)line["memory"])
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {m["process"]} | {m["rss_anon_slope_mb_per_min"]} | {m["rss_shmem_slope_mb_per_min"]} | {m["gc_committed_slope_mb_per_min"]} |");
+        }
+
+        md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"![memory]({name}.png)");
         File.WriteAllText(Path.Combine(outDir, name + ".md"), md.ToString());
         File.WriteAllText(Path.Combine(outDir, name + ".json"), JsonSerializer.Serialize(line, Indented));

@@ -24,7 +24,8 @@ namespace Fabric.Bench.Soak;
 /// </summary>
 internal static class SoakScenario
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // A process that died or did not answer a scrape leaves NaN in its sample, which JSON has no number for.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     public static async Task<Dictionary<string, object>> RunAsync(Args args)
     {
@@ -188,7 +189,7 @@ internal static class SoakScenario
         var samples = new List<Sample>();
         foreach (var p in processes)
         {
-            double gcHeap = 0, sockets = 0;
+            double gcHeap = 0, committed = 0, sockets = 0;
             try
             {
                 foreach (var line in (await http.GetStringAsync(p.Metrics)).Split('\n'))
@@ -196,6 +197,10 @@ internal static class SoakScenario
                     if (line.StartsWith("dotnet_gc_last_collection_heap_size_bytes", StringComparison.Ordinal))
                     {
                         gcHeap += Value(line);
+                    }
+                    else if (line.StartsWith("dotnet_gc_last_collection_memory_committed_size_bytes", StringComparison.Ordinal))
+                    {
+                        committed += Value(line);
                     }
                     else if (line.StartsWith("fabric_gateway_sockets", StringComparison.Ordinal))
                     {
@@ -206,9 +211,16 @@ internal static class SoakScenario
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
                 gcHeap = double.NaN;
+                committed = double.NaN;
             }
 
-            samples.Add(new Sample(p.Name, Math.Round(at, 1), Rss(p.Pid) / 1e6, gcHeap / 1e6, sockets, events));
+            var rss = Rss(p.Pid);
+            samples.Add(new Sample(p.Name, Math.Round(at, 1), rss.Total / 1e6, gcHeap / 1e6, sockets, events)
+            {
+                RssAnonMb = rss.Anon / 1e6,
+                RssShmemMb = rss.Shmem / 1e6,
+                GcCommittedMb = committed / 1e6,
+            });
         }
 
         return samples;
@@ -216,23 +228,38 @@ internal static class SoakScenario
         static double Value(string line) => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
     }
 
-    private static double Rss(int pid)
+    /// <summary>
+    /// The process's resident memory from /proc: all of it, the anonymous part (GC heap and native allocations) and the
+    /// shared-memory part (.NET's double-mapped executable memory: JIT-compiled code and stubs).
+    /// </summary>
+    private static (double Total, double Anon, double Shmem) Rss(int pid)
     {
         if (!File.Exists($"/proc/{pid}/status"))
         {
             // The process died: the sample says so (NaN), and delivery figures show what it cost.
-            return double.NaN;
+            return (double.NaN, double.NaN, double.NaN);
         }
 
+        double total = double.NaN, anon = double.NaN, shmem = double.NaN;
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
             if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
             {
-                return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+                total = Kb(line);
+            }
+            else if (line.StartsWith("RssAnon:", StringComparison.Ordinal))
+            {
+                anon = Kb(line);
+            }
+            else if (line.StartsWith("RssShmem:", StringComparison.Ordinal))
+            {
+                shmem = Kb(line);
             }
         }
 
-        return double.NaN;
+        return (total, anon, shmem);
+
+        static double Kb(string line) => double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
     }
 
     /// <summary>
@@ -245,6 +272,10 @@ internal static class SoakScenario
         var half = samples.Count == 0 ? [] : samples.Where(s => s.At >= samples[^1].At / 2).ToList();
         var (rssSlope, rssNoise) = Slope(half.Select(s => (s.At, s.RssMb)).ToList());
         var (heapSlope, heapNoise) = Slope(half.Select(s => (s.At, s.GcHeapMb)).Where(p => !double.IsNaN(p.Item2)).ToList());
+        // Not in the verdict: they say which part of RSS a slope comes from.
+        var (anonSlope, _) = Slope(half.Select(s => (s.At, s.RssAnonMb)).Where(p => !double.IsNaN(p.Item2)).ToList());
+        var (shmemSlope, _) = Slope(half.Select(s => (s.At, s.RssShmemMb)).Where(p => !double.IsNaN(p.Item2)).ToList());
+        var (committedSlope, _) = Slope(half.Select(s => (s.At, s.GcCommittedMb)).Where(p => !double.IsNaN(p.Item2)).ToList());
         var minutes = half.Count > 1 ? (half[^1].At - half[0].At) / 60 : 0;
         // Growth only: memory the GC hands back (a falling RSS) is no leak.
         bool Flat(double slope, double noise) => slope * minutes <= Math.Max(5, 2 * noise);
@@ -257,6 +288,9 @@ internal static class SoakScenario
             ["rss_noise_mb"] = Math.Round(rssNoise, 2),
             ["gc_heap_slope_mb_per_min"] = Math.Round(heapSlope, 3),
             ["gc_heap_noise_mb"] = Math.Round(heapNoise, 2),
+            ["rss_anon_slope_mb_per_min"] = Math.Round(anonSlope, 3),
+            ["rss_shmem_slope_mb_per_min"] = Math.Round(shmemSlope, 3),
+            ["gc_committed_slope_mb_per_min"] = Math.Round(committedSlope, 3),
             ["flat"] = Flat(rssSlope, rssNoise) && Flat(heapSlope, heapNoise),
         };
     }
@@ -286,7 +320,14 @@ internal static class SoakScenario
         }
     }
 
-    internal sealed record Sample(string Process, double At, double RssMb, double GcHeapMb, double Sockets, int Events);
+    internal sealed record Sample(string Process, double At, double RssMb, double GcHeapMb, double Sockets, int Events)
+    {
+        public double RssAnonMb { get; init; } = double.NaN;
+
+        public double RssShmemMb { get; init; } = double.NaN;
+
+        public double GcCommittedMb { get; init; } = double.NaN;
+    }
 
     internal sealed class Counters
     {
