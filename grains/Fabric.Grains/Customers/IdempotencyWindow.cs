@@ -14,10 +14,11 @@ namespace Fabric.Grains.Customers;
 /// <remarks>
 /// Each remembered key costs about 150 bytes of grain memory, whatever its length (measured at 100,000 keys, the
 /// collections' spare capacity included): the pair is kept as a 128-bit XxHash seeded at random per activation, the
-/// event id as the Guid inside it. Kept as strings (two tuples of them and an <see cref="AppendResult"/>) a 40-character
-/// key cost 386 bytes, 39 MB for a customer at the default 100,000 keys: most of a busy silo's growth in the soak. Two different keys share a hash with a probability
-/// near n²/2¹²⁹ (about 10⁻²⁹ at 100,000 keys), and the seed is unknown to a sender, who cannot aim for one. The full
-/// keys stay in the log (<see cref="IEventLog.ReadKeysAsync"/>), which a new activation rebuilds this from.
+/// event id as the Guid inside it. Kept as strings (two tuples of them and an <see cref="AppendResult"/>) a
+/// 40-character key cost 386 bytes, 39 MB for a customer at the default 100,000 keys: most of a busy silo's growth in
+/// the soak. Two different keys share a hash with a probability near n²/2¹²⁹ (about 10⁻²⁹ at 100,000 keys), and the
+/// seed is unknown to a sender, who cannot aim for one. The full keys stay in the log (<see
+/// cref="IEventLog.ReadKeysAsync"/>), which a new activation rebuilds this from.
 /// </remarks>
 internal sealed class IdempotencyWindow(TimeSpan window, int maxKeys)
 {
