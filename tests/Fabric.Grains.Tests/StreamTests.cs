@@ -4,8 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Streams;
-using Orleans.TestingHost;
 using Orleans.Streams.Core;
+using Orleans.TestingHost;
 
 namespace Fabric.Grains.Tests;
 

@@ -12,7 +12,12 @@ internal static class Eventually
         var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not become true in time." + (state is null ? "" : " " + state()));
+            if (DateTime.UtcNow >= deadline)
+            {
+                // Built only on failure: the state may be costly to describe, and the condition is polled every 20 ms.
+                Assert.Fail("The condition did not become true in time." + (state is null ? "" : " " + state()));
+            }
+
             await Task.Delay(20);
         }
     }

@@ -215,12 +215,7 @@ internal static class SoakScenario
             }
 
             var rss = Rss(p.Pid);
-            samples.Add(new Sample(p.Name, Math.Round(at, 1), rss.Total / 1e6, gcHeap / 1e6, sockets, events)
-            {
-                RssAnonMb = rss.Anon / 1e6,
-                RssShmemMb = rss.Shmem / 1e6,
-                GcCommittedMb = committed / 1e6,
-            });
+            samples.Add(new Sample(p.Name, Math.Round(at, 1), rss.Total / 1e6, gcHeap / 1e6, sockets, events, rss.Anon / 1e6, rss.Shmem / 1e6, committed / 1e6));
         }
 
         return samples;
@@ -271,14 +266,17 @@ internal static class SoakScenario
     {
         var half = samples.Count == 0 ? [] : samples.Where(s => s.At >= samples[^1].At / 2).ToList();
         var (rssSlope, rssNoise) = Slope(half.Select(s => (s.At, s.RssMb)).ToList());
-        var (heapSlope, heapNoise) = Slope(half.Select(s => (s.At, s.GcHeapMb)).Where(p => !double.IsNaN(p.Item2)).ToList());
+        var (heapSlope, heapNoise) = Scraped(s => s.GcHeapMb);
         // Not in the verdict: they say which part of RSS a slope comes from.
-        var (anonSlope, _) = Slope(half.Select(s => (s.At, s.RssAnonMb)).Where(p => !double.IsNaN(p.Item2)).ToList());
-        var (shmemSlope, _) = Slope(half.Select(s => (s.At, s.RssShmemMb)).Where(p => !double.IsNaN(p.Item2)).ToList());
-        var (committedSlope, _) = Slope(half.Select(s => (s.At, s.GcCommittedMb)).Where(p => !double.IsNaN(p.Item2)).ToList());
+        var (anonSlope, _) = Scraped(s => s.RssAnonMb);
+        var (shmemSlope, _) = Scraped(s => s.RssShmemMb);
+        var (committedSlope, _) = Scraped(s => s.GcCommittedMb);
         var minutes = half.Count > 1 ? (half[^1].At - half[0].At) / 60 : 0;
         // Growth only: memory the GC hands back (a falling RSS) is no leak.
         bool Flat(double slope, double noise) => slope * minutes <= Math.Max(5, 2 * noise);
+        // Over the samples that have the figure (a scrape that failed left NaN).
+        (double SlopePerMinute, double Noise) Scraped(Func<Sample, double> figure) =>
+            Slope(half.Select(s => (s.At, figure(s))).Where(p => !double.IsNaN(p.Item2)).ToList());
         return new()
         {
             ["process"] = process,
@@ -320,14 +318,8 @@ internal static class SoakScenario
         }
     }
 
-    internal sealed record Sample(string Process, double At, double RssMb, double GcHeapMb, double Sockets, int Events)
-    {
-        public double RssAnonMb { get; init; } = double.NaN;
-
-        public double RssShmemMb { get; init; } = double.NaN;
-
-        public double GcCommittedMb { get; init; } = double.NaN;
-    }
+    internal sealed record Sample(string Process, double At, double RssMb, double GcHeapMb, double Sockets, int Events,
+        double RssAnonMb, double RssShmemMb, double GcCommittedMb);
 
     internal sealed class Counters
     {
