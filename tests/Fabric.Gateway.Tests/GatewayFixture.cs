@@ -62,6 +62,7 @@ public sealed class GatewayFixture : IAsyncLifetime
                 ["Fabric:Sockets:MaxMessageBytes"] = MaxMessageBytes.ToString(CultureInfo.InvariantCulture),
                 ["Fabric:Sockets:MaxInvalidFramesPerMinute"] = "3",
                 ["Fabric:Admin:Keys:0"] = AdminKey,
+                ["Fabric:Dashboard:Enabled"] = "true",
                 // Tests post far faster than one customer's default rate; the rate limit has its own test host.
                 ["Fabric:RateLimit:PermitsPerSecond"] = "0",
                 // Short, so a test can watch a lost registration come back within a few seconds.

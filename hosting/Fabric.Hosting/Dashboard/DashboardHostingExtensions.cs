@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Text;
-using Fabric.Grains.Redis;
 using Fabric.Hosting.Admin;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -19,7 +18,7 @@ public static class DashboardHostingExtensions
 {
     public static ISiloBuilder AddFabricDashboard(this ISiloBuilder silo, IConfiguration configuration)
     {
-        if (Read(configuration).IsEnabled(FabricRedisHosting.IsDistributed(configuration)))
+        if (Read(configuration).Enabled)
         {
             silo.AddDashboard();
             silo.Services.AddSingleton<HostsDashboard>();
