@@ -28,6 +28,16 @@ public sealed class StreamTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public void Events_are_published_only_while_a_grain_type_subscribes_to_the_customers_stream()
+    {
+        // This cluster holds RecordingConsumerGrain, bound to the customers' namespace and to nothing else.
+        var consumers = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<Customers.StreamConsumers>();
+        Assert.True(consumers.Any);
+        Assert.True(consumers.Subscribed(FabricStreams.CustomerEvents));
+        Assert.False(consumers.Subscribed("nobody.listens"));
+    }
+
+    [Fact]
     public async Task Stream_cache_keeps_events_for_StreamCacheMaxAge_not_the_half_hour_Orleans_defaults_to()
     {
         await using var defaults = await ClusterFixture.StartWithLogAsync(new InMemoryEventLog(), []);

@@ -56,7 +56,7 @@ internal sealed partial class CustomerGrain
 
         NotifyEndpoints(events[^1].Seq);
 
-        if (_options.PublishToStream)
+        if (_options.PublishToStream && _streamConsumers.Any)
         {
             _streamBacklog.AddRange(events);
             var over = _streamBacklog.Count - _options.StreamBacklogMax;

@@ -34,6 +34,7 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
     private readonly IPersistentState<EndpointRegistrations> _endpoints;
     private readonly IPersistentState<SourceTransforms> _transformState;
     private readonly WasmRuntime _wasm;
+    private readonly StreamConsumers _streamConsumers;
     private LogHead _head = LogHead.Empty;
     private LogEpoch _epoch = LogEpoch.New(0);
 
@@ -46,6 +47,7 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
         [PersistentState("transforms")] IPersistentState<SourceTransforms> transforms,
         IEventLog log,
         WasmRuntime wasm,
+        StreamConsumers streamConsumers,
         IOptions<CustomerOptions> options,
         [FromKeyedServices(FabricTime.Key)] TimeProvider time,
         ILogger<CustomerGrain> logger)
@@ -54,6 +56,7 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
         _endpoints = endpoints;
         _transformState = transforms;
         _wasm = wasm;
+        _streamConsumers = streamConsumers;
         _log = log;
         _options = options.Value;
         _time = time;

@@ -91,7 +91,9 @@ public sealed class CustomerOptions
     public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
-    /// Whether each event is also published on the customer's Orleans stream. Default true. The stream is a best-effort
+    /// Whether each event is also published on the customer's Orleans stream. Default true: published while some grain
+    /// type in the cluster subscribes to it implicitly (<c>[ImplicitStreamSubscription(FabricStreams.CustomerEvents)]</c>),
+    /// and not at all while none does, since nobody would read it (<see cref="StreamConsumers"/>). The stream is a best-effort
     /// live feed: in seq order, from the activation that accepted the event; not replayed after a deactivation or a
     /// silo loss, and events beyond <see cref="StreamBacklogMax"/> waiting to be published are dropped (counted in
     /// <c>fabric.stream.dropped</c> and logged). A consumer that must see every event reads the log with a cursor

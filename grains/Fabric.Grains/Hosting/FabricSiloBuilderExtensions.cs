@@ -35,6 +35,7 @@ public static class FabricSiloBuilderExtensions
         silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RegistryOptions>, RegistryOptionsValidator>());
         silo.Services.TryAddKeyedSingleton(FabricTime.Key, TimeProvider.System);
         silo.Services.TryAddSingleton<IEventLog, InMemoryEventLog>();
+        silo.Services.TryAddSingleton<StreamConsumers>();
 
         // Customers' Wasm modules (ingest here, outbound in the endpoint grains): one engine and compile cache per process.
         silo.Services.AddOptions<WasmOptions>()
