@@ -7,8 +7,9 @@
 #   bench/run.sh --quick         tiny sizes, 1 run, into a temp dir: proves the harness works (CI); asserts no speed
 #   bench/run.sh --only fanout   some scenarios (ingest, wasm, e2e, fanout, chat, outbound, idle; a comma list); e2e needs --rate N or ingest
 #   bench/run.sh --tag after-x   results named <date>-after-x, so a second run the same day keeps the first one's files
-#   bench/run.sh --before REF    also measures the gateway built from commit REF (server "fabric-before") in the socket
-#                                scenarios, beside today's: a change's before/after in one run
+#   bench/run.sh --before REF    also measures the build of commit REF in every scenario (servers "fabric-before",
+#                                "fabric-signed-before", …), alternating with today's, and the report flags any figure
+#                                more than 10 % worse: a change's before/after in one run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,7 +64,9 @@ if [ -n "$before" ]; then
   # not know is ignored).
   before_dir=$(mktemp -d)/fabric-before
   git worktree add -q --detach "$before_dir" "$before"
-  dotnet build -c Release "$before_dir/gateway/Fabric.Gateway" -nologo -v q >/dev/null
+  for project in gateway/Fabric.Gateway silo/Fabric.Silo; do
+    dotnet build -c Release "$before_dir/$project" -nologo -v q >/dev/null
+  done
 fi
 if [ ! -d bench/peers/node-ws/node_modules ]; then
   (cd bench/peers/node-ws && npm ci --no-audit --no-fund >/dev/null)
@@ -132,22 +135,27 @@ for run in $(seq 1 "$runs"); do
     # The same client signing every request, which bare Kestrel ignores: the baseline for signed ingest, so both sides of
     # that ratio pay the client's HMAC on these shared cores.
     measure kestrel "$run" ingest --label kestrel-signed --url "${base[kestrel]}/ingest" --sign-secret "$bench_secret" $ingest_args
-    measure fabric "$run" ingest --url "${base[fabric]}/v1/webhooks/bench/load" $ingest_args
-    # The same, each POST a Standard Webhooks delivery the gateway verifies (fresh id and timestamp per request).
-    measure fabric "$run" ingest --label fabric-signed --url "${base[fabric]}/v1/webhooks/bench/signed" --sign-secret "$bench_secret" $ingest_args
-    # The publish API with an API key: one event per request, then batches of 100.
-    measure fabric "$run" ingest --label fabric-publish --url "${base[fabric]}/v1/customers/bench/events" --publish --bearer "$bench_key" $ingest_args
-    measure fabric "$run" ingest --label fabric-batch --url "${base[fabric]}/v1/customers/bench/events/batch" --batch 100 --bearer "$bench_key" $ingest_args
-    # Acknowledged durably: distributed mode (scripts/cluster: Redis with AOF everysec, 2 silos, 2 gateways), all on
-    # this machine, load through one gateway.
-    cluster="env FABRIC_CLUSTER_DIR=$logs/cluster FABRIC_CLUSTER_OFFSET=700 FABRIC_CLUSTER_BUILD=0 FABRIC_CLUSTER_CONFIG=Release bash scripts/cluster"
-    $cluster up >&2
-    admin=(-fsS -o /dev/null -H "Authorization: Bearer fabric-cluster-admin-key")
-    curl "${admin[@]}" -X PUT http://127.0.0.1:5701/v1/admin/customers/bench
-    curl "${admin[@]}" -X PUT -H 'Content-Type: application/json' -d '{"scheme":"none"}' http://127.0.0.1:5701/v1/admin/customers/bench/sources/load
-    $client ingest --url "http://127.0.0.1:5701/v1/webhooks/bench/load" $ingest_args --label fabric-distributed --run "$run" >>"$results"
-    echo "  $(tail -1 "$results" | cut -c1-160)" >&2
-    $cluster down >&2
+    # Today's build, then (with --before) the other one, each surface labelled with the build's suffix.
+    for build in "" ${before:+-before}; do
+      server=fabric$build
+      measure "$server" "$run" ingest --label "fabric$build" --url "${base[$server]}/v1/webhooks/bench/load" $ingest_args
+      # The same, each POST a Standard Webhooks delivery the gateway verifies (fresh id and timestamp per request).
+      measure "$server" "$run" ingest --label "fabric-signed$build" --url "${base[$server]}/v1/webhooks/bench/signed" --sign-secret "$bench_secret" $ingest_args
+      # The publish API with an API key: one event per request, then batches of 100.
+      measure "$server" "$run" ingest --label "fabric-publish$build" --url "${base[$server]}/v1/customers/bench/events" --publish --bearer "$bench_key" $ingest_args
+      measure "$server" "$run" ingest --label "fabric-batch$build" --url "${base[$server]}/v1/customers/bench/events/batch" --batch 100 --bearer "$bench_key" $ingest_args
+      # Acknowledged durably: distributed mode (scripts/cluster: Redis with AOF everysec, 2 silos, 2 gateways), all on
+      # this machine, load through one gateway; the other build's cluster is its own scripts/cluster and binaries.
+      tree=.; [ -z "$build" ] || tree=$before_dir
+      cluster="env FABRIC_CLUSTER_DIR=$logs/cluster FABRIC_CLUSTER_OFFSET=700 FABRIC_CLUSTER_BUILD=0 FABRIC_CLUSTER_CONFIG=Release bash $tree/scripts/cluster"
+      $cluster up >&2
+      admin=(-fsS -o /dev/null -H "Authorization: Bearer fabric-cluster-admin-key")
+      curl "${admin[@]}" -X PUT http://127.0.0.1:5701/v1/admin/customers/bench
+      curl "${admin[@]}" -X PUT -H 'Content-Type: application/json' -d '{"scheme":"none"}' http://127.0.0.1:5701/v1/admin/customers/bench/sources/load
+      $client ingest --url "http://127.0.0.1:5701/v1/webhooks/bench/load" $ingest_args --label "fabric-distributed$build" --run "$run" >>"$results"
+      echo "  $(tail -1 "$results" | cut -c1-160)" >&2
+      $cluster down >&2
+    done
   fi
   if want wasm; then
     # A customer's Wasm transform on ingest: the AssemblyScript normaliser of examples/wasm on one source, the same load
@@ -186,11 +194,11 @@ for run in $(seq 1 "$runs"); do
         measure "$server" "$run" fanout --kind "${kind[$server]}" --base "${base[$server]}" --sockets "${size%%:*}" --events "${size##*:}"
       done
     fi
-    if want chat && [ "${kind[$server]}" != raw ] && [ "$server" != fabric-before ]; then
+    if want chat && [ "${kind[$server]}" != raw ]; then
       # A room of sockets publishing through their own sockets: Fabric's publish op beside a SignalR hub method.
       measure "$server" "$run" chat --kind "${kind[$server]}" --base "${base[$server]}" $chat_args
     fi
-    if want outbound && [ "$server" = fabric ]; then
+    if want outbound && [[ "$server" == fabric* ]]; then
       # Outbound webhooks: events posted at a fixed rate, each signed and delivered to every endpoint of the customer.
       measure "$server" "$run" outbound --base "${base[$server]}" --admin-key "$bench_admin" $outbound_args
     fi

@@ -20,8 +20,7 @@ internal static partial class ResultsReport
             var f = idle.GetValueOrDefault(Fabric);
             if (f is not null)
             {
-                targets.Add(Target("Idle socket < 10 KB", f[0] < 10_000, $"{f[0] / 1000:F1} KB"));
-                targets.Add(Target("Idle socket < 6 KB", f[0] < 6000, $"{f[0] / 1000:F1} KB at {f[2]:N0} sockets → {f[0] * 100_000 / 1e9:F2} GB per 100,000"));
+                targets.Add(Target("Idle socket ≤ 8 KB", f[0] <= 8000, $"{f[0] / 1000:F1} KB at {f[2]:N0} sockets → {f[0] * 100_000 / 1e9:F2} GB per 100,000"));
                 if (idle.GetValueOrDefault(FabricBefore) is { } before)
                 {
                     targets.Add(Target("Idle socket within 5 % of fabric-before", f[0] <= before[0] * 1.05, $"{f[0] / before[0]:F3}× ({before[0] / 1000:F1} KB before)"));

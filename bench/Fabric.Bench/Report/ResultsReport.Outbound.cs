@@ -5,7 +5,7 @@ namespace Fabric.Bench.Report;
 /// <summary>The outbound section: events posted at a fixed rate, each signed and POSTed to every endpoint of the customer.</summary>
 internal static partial class ResultsReport
 {
-    private static void WriteOutbound(Action<string> w, List<Dictionary<string, JsonElement>> lines)
+    private static void WriteOutbound(Action<string> w, List<Dictionary<string, JsonElement>> lines, List<string> targets)
     {
         var outbound = Medians(lines, "outbound", l => Str(l, "server"), "deliveries_per_s", "p50_ms", "p99_ms", "max_ms", "achieved_rate");
         if (!outbound.TryGetValue(Fabric, out var f))
@@ -34,5 +34,9 @@ internal static partial class ResultsReport
         }
 
         Failures(w, lines, "outbound");
+        var runs = lines.Where(l => Str(l, "scenario") == "outbound" && Str(l, "server") == Fabric).ToList();
+        var whole = runs.Count(l => Num(l, "delivered") >= Num(l, "expected"));
+        targets.Add(Target("Outbound: every delivery made", whole == runs.Count, $"{whole} of {runs.Count} runs"));
+        targets.Add(Target("Outbound p50 ≤ 10 ms, p99 ≤ 100 ms", f[1] <= 10 && f[2] <= 100, $"{f[1]:F1} / {f[2]:F1} ms"));
     }
 }

@@ -69,16 +69,21 @@ internal static partial class ResultsReport
             w($"POST → socket receive, {rate:F0} events/s offered open-loop, one socket; the send time travels in the payload.");
             w("");
             Table(w, e2e, ["p50 ms", "p99 ms", "achieved/s", "max ms"], higherIsBetter: false);
+            w("Sends skipped by the load generator (its 512 posts in flight were all unanswered when the next was due), per run: " +
+              string.Join(", ", lines.Where(l => Str(l, "scenario") == "e2e").GroupBy(l => Str(l, "server"))
+                  .Select(g => $"{g.Key} {string.Join("/", g.Select(l => Num(l, "skipped").ToString("N0", CultureInfo.InvariantCulture)))}")) + ".");
+            w("");
             Failures(w, lines, "e2e");
             var f = e2e.GetValueOrDefault(Fabric);
             if (f is not null)
             {
-                targets.Add(Target("End-to-end p50 ≤ 2 ms", f[0] <= 2, $"{f[0]:F2} ms"));
-                targets.Add(Target("End-to-end p99 ≤ 15 ms", f[1] <= 15, $"{f[1]:F2} ms"));
+                targets.Add(Target("End-to-end p50 ≤ 1.5 ms", f[0] <= 1.5, $"{f[0]:F2} ms"));
                 var fabricRuns = lines.Where(l => Str(l, "scenario") == "e2e" && Str(l, "server") == Fabric).ToList();
                 var whole = fabricRuns.Count(l => l.TryGetValue("complete", out var c) && c.ValueKind == JsonValueKind.True
                     && !(l.TryGetValue("closes", out var closes) && closes.ValueKind == JsonValueKind.Object && closes.EnumerateObject().Any()));
                 targets.Add(Target("End-to-end: every event delivered, no socket closed", whole == fabricRuns.Count, $"{whole} of {fabricRuns.Count} runs"));
+                var skipped = fabricRuns.Sum(l => Num(l, "skipped"));
+                targets.Add(Target("End-to-end: the load generator never skipped a send", skipped == 0, $"{skipped:N0} skipped over {fabricRuns.Count} runs"));
                 if (e2e.GetValueOrDefault("signalr") is { } signalr)
                 {
                     targets.Add(Target("End-to-end p99 within 2× SignalR's", f[1] <= 2 * signalr[1], $"{f[1] / signalr[1]:F2}× ({signalr[1]:F2} ms)"));
@@ -103,16 +108,14 @@ internal static partial class ResultsReport
                 Table(w, rows, ["deliveries/s", "p50 ms", "p99 ms"], higherIsBetter: true);
                 if (Ratio(rows, Fabric, "signalr") is { } ratio && sockets is 1_000 or 10_000)
                 {
-                    // Issue 10's targets: 1.5× SignalR at 1,000 sockets, 2× at 10,000.
-                    var goal = sockets == 1_000 ? 1.5 : 2.0;
+                    // ARCHITECTURE.md: 2× SignalR at 1,000 sockets, 3× at 10,000.
+                    var goal = sockets == 1_000 ? 2.0 : 3.0;
                     targets.Add(Target($"Fan-out to {sockets:N0} sockets ≥ {goal}× SignalR", ratio >= goal, $"{ratio:F2}×"));
                 }
 
                 if (sockets == fanout[^1])
                 {
-                    var vsSignalR = Ratio(rows, Fabric, "signalr");
                     var vsNode = Ratio(rows, Fabric, "node-ws");
-                    targets.Add(Target($"Fan-out to {sockets:N0} sockets ≥ 1.2× SignalR", vsSignalR is >= 1.2, $"{vsSignalR:F2}×"));
                     targets.Add(Target($"Fan-out to {sockets:N0} sockets ≥ 2× Node ws", vsNode is >= 2, $"{vsNode:F2}×"));
                 }
 
@@ -134,8 +137,9 @@ internal static partial class ResultsReport
         }
 
         WriteChat(w, lines, targets);
-        WriteOutbound(w, lines);
+        WriteOutbound(w, lines, targets);
         WriteIdle(w, lines, targets, plots, outDir, date);
+        WriteBeforeAfter(w, lines, targets);
 
         w("## Targets (ARCHITECTURE.md)");
         w("");
