@@ -211,6 +211,9 @@ internal sealed partial class CustomerFeed
 
     private void ReleaseLocked()
     {
+        // One end-to-end measure per release, not per socket: a histogram update per socket write was, at 10,000
+        // sockets, ten thousand updates of one histogram's lock per event.
+        _measurePending = true;
         while (TakePendingLocked(_released + 1, out var e))
         {
             ReleasedLocked(e);
@@ -234,6 +237,9 @@ internal sealed partial class CustomerFeed
         _releasedId = e.Id;
         _releasedIds.Add(e.Seq, e.Id);
     }
+
+    // Whether this release's end-to-end measure is still to be handed to a socket (its first live frame written).
+    private bool _measurePending;
 
     // Sockets DispatchLocked queued frames for without waking their send loops; ReleaseLocked rings them. Every dispatch
     // is followed by a release (TakePageLocked ends with one), so none is left unrung.
@@ -260,13 +266,15 @@ internal sealed partial class CustomerFeed
                 // Shared with replays through the cache while any runs; otherwise serialized once here.
                 frame ??= _replays > 0 ? Frames.Get(e) : EventJson.Frame(e);
                 var write = _traceWrites && activity is not null ? StartWriteActivity(activity, session) : null;
-                if (!session.TryEnqueueEvent(frame, e.Seq, ring: false, acceptedAt, write))
+                var measure = _measurePending ? acceptedAt : 0;
+                if (!session.TryEnqueueEvent(frame, e.Seq, ring: false, measure, write))
                 {
                     write?.Dispose();
                     StartCatchUpLocked(session, e.Seq);
                     continue;
                 }
 
+                _measurePending &= measure == 0;
                 if (!session.RingDeferred)
                 {
                     session.RingDeferred = true;

@@ -64,7 +64,7 @@ internal static class GatewayTelemetry
     public static readonly Counter<long> Closes = Meter.CreateCounter<long>("fabric.gateway.closes", description: "Sockets ended, by the close code Fabric sent (1000 normal, 4100 slow consumer, 4101 resync, 4200 drain, …).");
     public static readonly Counter<long> Recoveries = Meter.CreateCounter<long>("fabric.gateway.recoveries", description: "Resumes with since, by whether history covered the gap (recovered true/false).");
     public static readonly Histogram<double> EndToEnd = Meter.CreateHistogram<double>("fabric.gateway.e2e_latency", unit: "ms",
-        description: "From the grain's acceptance of an event to its frame written to a socket, live pushes only (one measure per socket write batch, its oldest frame).",
+        description: "From the grain's acceptance of an event to its frame written to a socket, live pushes only (one measure per push released to this gateway's sockets: its first event, at the first socket that writes it).",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] });
 
     /// <summary>Counts this gateway's sockets into <see cref="SendQueueBytes"/>.</summary>
