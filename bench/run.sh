@@ -87,8 +87,8 @@ fabric_seed="--Fabric:Seed:Customers:bench:Sources:load:Scheme=none --Fabric:See
   --Fabric:Admin:Keys:0=$bench_admin --Fabric:Outbound:AllowedHosts:0=127.0.0.1"
 export Fabric__RateLimit__PermitsPerSecond=100000000 Fabric__RateLimit__Burst=100000000   # scripts/cluster's gateways
 
-declare -A base=( [fabric]=http://127.0.0.1:5091 [kestrel]=http://127.0.0.1:5090 [signalr]=http://127.0.0.1:5092 [node-ws]=http://127.0.0.1:5093 [fabric-before]=http://127.0.0.1:5094 )
-declare -A kind=( [fabric]=fabric [kestrel]=raw [signalr]=signalr [node-ws]=raw [fabric-before]=fabric )
+declare -A base=( [fabric]=http://127.0.0.1:5091 [kestrel]=http://127.0.0.1:5090 [signalr]=http://127.0.0.1:5092 [node-ws]=http://127.0.0.1:5093 [fabric-before]=http://127.0.0.1:5094 [fabric-quiet]=http://127.0.0.1:5095 )
+declare -A kind=( [fabric]=fabric [kestrel]=raw [signalr]=signalr [node-ws]=raw [fabric-before]=fabric [fabric-quiet]=fabric )
 
 server_pid=""
 start() { # server name → starts it, waits until it answers HTTP
@@ -99,6 +99,9 @@ start() { # server name → starts it, waits until it answers HTTP
   case "$name" in
     fabric) exec dotnet gateway/Fabric.Gateway/bin/Release/net10.0/Fabric.Gateway.dll --urls "${base[fabric]}" \
               --Fabric:Embedded:SiloPort=11191 --Fabric:Embedded:GatewayPort=30091 --Logging:LogLevel:Default=Warning $fabric_seed ;;
+    # Today's build with no metrics exporter and no tracing: what telemetry costs on the path of an event, same run.
+    fabric-quiet) OTEL_METRICS_EXPORTER=none OTEL_TRACES_EXPORTER=none exec dotnet gateway/Fabric.Gateway/bin/Release/net10.0/Fabric.Gateway.dll --urls "${base[fabric-quiet]}" \
+              --Fabric:Embedded:SiloPort=11193 --Fabric:Embedded:GatewayPort=30093 --Logging:LogLevel:Default=Warning $fabric_seed ;;
     fabric-before) exec dotnet "$before_dir/gateway/Fabric.Gateway/bin/Release/net10.0/Fabric.Gateway.dll" --urls "${base[fabric-before]}" \
               --Fabric:Embedded:SiloPort=11192 --Fabric:Embedded:GatewayPort=30092 --Logging:LogLevel:Default=Warning $fabric_seed ;;
     kestrel) exec dotnet bench/Fabric.Bench.Baseline/bin/Release/net10.0/Fabric.Bench.Baseline.dll --urls "${base[kestrel]}" ;;
@@ -185,7 +188,9 @@ fi
 
 for run in $(seq 1 "$runs"); do
   echo "run $run/$runs (sockets)" >&2
-  for server in fabric ${before:+fabric-before} kestrel signalr node-ws; do
+  for server in fabric ${before:+fabric-before} fabric-quiet kestrel signalr node-ws; do
+    # fabric-quiet answers one question (what telemetry costs), in the two scenarios where it runs per delivery.
+    if [ "$server" = fabric-quiet ] && ! want e2e && ! want fanout; then continue; fi
     if want e2e; then
       measure "$server" "$run" e2e --kind "${kind[$server]}" --base "${base[$server]}" --rate "$rate" $e2e_args
     fi
@@ -194,15 +199,15 @@ for run in $(seq 1 "$runs"); do
         measure "$server" "$run" fanout --kind "${kind[$server]}" --base "${base[$server]}" --sockets "${size%%:*}" --events "${size##*:}"
       done
     fi
-    if want chat && [ "${kind[$server]}" != raw ]; then
+    if want chat && [ "${kind[$server]}" != raw ] && [ "$server" != fabric-quiet ]; then
       # A room of sockets publishing through their own sockets: Fabric's publish op beside a SignalR hub method.
       measure "$server" "$run" chat --kind "${kind[$server]}" --base "${base[$server]}" $chat_args
     fi
-    if want outbound && [[ "$server" == fabric* ]]; then
+    if want outbound && [[ "$server" == fabric || "$server" == fabric-before ]]; then
       # Outbound webhooks: events posted at a fixed rate, each signed and delivered to every endpoint of the customer.
       measure "$server" "$run" outbound --base "${base[$server]}" --admin-key "$bench_admin" $outbound_args
     fi
-    if want idle; then
+    if want idle && [ "$server" != fabric-quiet ]; then
       start "$server"
       $client idle --kind "${kind[$server]}" --base "${base[$server]}" --pid "$server_pid" --sockets "$idle_sockets" \
         --max "$idle_max" --step "$idle_step" --settle "$settle" --label "$server" --run "$run" >>"$results"

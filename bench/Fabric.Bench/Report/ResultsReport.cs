@@ -21,7 +21,7 @@ internal static partial class ResultsReport
 
     /// <summary>The gateway built from another commit (<c>bench/run.sh --before REF</c>): a change's before figure, same run.</summary>
     public const string FabricBefore = "fabric-before";
-    public static readonly string[] Servers = [Fabric, FabricBefore, FabricSigned, FabricDistributed, Baseline, BaselineSigned, "signalr", "node-ws"];
+    public static readonly string[] Servers = [Fabric, FabricBefore, FabricQuiet, FabricSigned, FabricDistributed, Baseline, BaselineSigned, "signalr", "node-ws"];
     private static readonly string[] PublishServers = [FabricPublish, FabricBatch];
 
     public static void Write(string input, string outDir, string date, string notes)
@@ -43,7 +43,8 @@ internal static partial class ResultsReport
           "one event or a batch per request; **kestrel-signed** = the baseline driven by the same signing client (Kestrel ignores the headers); **kestrel** = the baseline, " +
           "bare Kestrel (`bench/Fabric.Bench.Baseline`: POST that reads the body; a WebSocket broadcast loop); **signalr** = an " +
           "ASP.NET Core SignalR hub broadcast (`bench/peers/signalr`); **node-ws** = a plain Node `ws` broadcast server (`bench/peers/node-ws`); " +
-          "**fabric-before** (when present) = the gateway built from the commit given to `--before`, run exactly like **fabric**. " +
+          "**fabric-before** (when present) = the build of the commit given to `--before`, run exactly like **fabric** (its ingest surfaces and cluster carry the same suffix); " +
+          "**fabric-quiet** = today's gateway with no metrics exporter and no tracing (e2e and fan-out), for what telemetry costs. " +
           "The client (`bench/Fabric.Bench`) is the same for all of them.");
         w("");
         w("## Machine");
@@ -139,6 +140,7 @@ internal static partial class ResultsReport
         WriteChat(w, lines, targets);
         WriteOutbound(w, lines, targets);
         WriteIdle(w, lines, targets, plots, outDir, date);
+        WriteTelemetryCost(w, lines, targets);
         WriteBeforeAfter(w, lines, targets);
 
         w("## Targets (ARCHITECTURE.md)");
