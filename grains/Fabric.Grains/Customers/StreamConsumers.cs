@@ -15,7 +15,8 @@ namespace Fabric.Grains.Customers;
 internal sealed class StreamConsumers(GrainBindingsResolver bindings, IEnumerable<IStreamNamespacePredicateProvider> providers)
 {
     private readonly IStreamNamespacePredicateProvider[] _providers = [.. providers];
-    private (MajorMinorVersion Version, bool Any)? _known;
+    // A reference, so that a grain on another thread reads a version and its answer together, never half of each.
+    private Known? _known;
 
     /// <summary>True when some grain type binds to the customers' stream namespace (checked once per manifest version).</summary>
     public bool Any
@@ -29,7 +30,7 @@ internal sealed class StreamConsumers(GrainBindingsResolver bindings, IEnumerabl
             }
 
             var any = Subscribed(FabricStreams.CustomerEvents);
-            _known = (version, any);
+            _known = new Known(version, any);
             return any;
         }
     }
@@ -57,4 +58,6 @@ internal sealed class StreamConsumers(GrainBindingsResolver bindings, IEnumerabl
 
         return false;
     }
+
+    private sealed record Known(MajorMinorVersion Version, bool Any);
 }
