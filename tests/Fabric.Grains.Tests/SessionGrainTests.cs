@@ -88,4 +88,35 @@ public sealed class SessionGrainTests(ClusterFixture fixture)
             fixture.Client.DeleteObjectReference<IGatewayObserver>(reference);
         }
     }
+
+    [Fact]
+    public async Task A_session_ended_here_is_not_brought_back_by_a_renewal_or_an_update_sent_before_its_socket_closed()
+    {
+        var grain = fixture.Client.GetGrain<ICustomerGrain>(Events.NewCustomer());
+        var observer = new PushTests.RecordingObserver();
+        var reference = fixture.Client.CreateObjectReference<IGatewayObserver>(observer);
+        try
+        {
+            await grain.Subscribe("gw-1", 1, reference, null);
+            await grain.Connect(Session("w", "watcher", "gw-1", topics: ["room"], watching: ["room"]), 100);
+            await grain.Connect(Session("k", "kicked", "gw-2", topics: ["room"]), 100);
+            await grain.Connect(Session("d", "done", "gw-2", topics: ["room"]), 100);
+            Assert.True(await grain.Kick("k"));
+            await grain.Disconnect("gw-2", "d");
+
+            // gw-2 still listed both when it renewed, and its last update of one was on the way: both arrive after.
+            await grain.SyncSessions("gw-2", [Session("k", "kicked", "gw-2", topics: ["room"]), Session("d", "done", "gw-2", topics: ["room"])]);
+            await grain.UpdateSession(Session("k", "kicked", "gw-2", topics: ["room"]));
+
+            Assert.Equal(["w"], (await grain.GetSessions()).Select(s => s.Session));
+            await Eventually.True(() => observer.Presence.Count(c => !c.Joined) == 2);
+            // Each joined once and left once: no join brought either back.
+            Assert.Equal([true, false], observer.Presence.Where(c => c.Member.Sub == "kicked").Select(c => c.Joined));
+            Assert.Equal([true, false], observer.Presence.Where(c => c.Member.Sub == "done").Select(c => c.Joined));
+        }
+        finally
+        {
+            fixture.Client.DeleteObjectReference<IGatewayObserver>(reference);
+        }
+    }
 }

@@ -20,6 +20,11 @@ internal sealed partial class CustomerGrain
     // Watched topic → gateway → how many of its sessions watch it: where joins and leaves go.
     private readonly Dictionary<string, Dictionary<string, int>> _watched = new(StringComparer.Ordinal);
 
+    // Sessions ended here (kicked, or disconnected by their gateway) within ObserverExpiry, oldest first: a renewal's
+    // list or an update sent before the socket closed, arriving after, must not bring one back (a second join and leave).
+    private readonly HashSet<string> _ended = new(StringComparer.Ordinal);
+    private readonly Queue<(string Session, DateTimeOffset At)> _endedOrder = new();
+
     public Task<SessionAdmission> Connect(SessionInfo session, int limit)
     {
         ArgumentNullException.ThrowIfNull(session);
@@ -38,7 +43,11 @@ internal sealed partial class CustomerGrain
     {
         ArgumentNullException.ThrowIfNull(session);
         TouchGateway(session.Gateway);
-        Put(session);
+        if (!Ended(session.Session))
+        {
+            Put(session);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -47,6 +56,7 @@ internal sealed partial class CustomerGrain
         if (_sessions.TryGetValue(session, out var known) && known.Gateway == gatewayId)
         {
             Remove(known);
+            End(session);
         }
 
         return Task.CompletedTask;
@@ -62,7 +72,7 @@ internal sealed partial class CustomerGrain
             Remove(gone);
         }
 
-        foreach (var session in keep.Values)
+        foreach (var session in keep.Values.Where(s => !Ended(s.Session)))
         {
             Put(session);
         }
@@ -100,6 +110,7 @@ internal sealed partial class CustomerGrain
         }
 
         Remove(known);
+        End(session);
         if (_gateways.Observers.TryGetValue(known.Gateway, out var gateway))
         {
             // One-way: the gateway closes the socket with "disconnected by the operator"; the entry is gone already.
@@ -123,6 +134,31 @@ internal sealed partial class CustomerGrain
         }
 
         return _sessions.Values.Count(s => s.Gateway == gatewayId);
+    }
+
+    private void End(string session)
+    {
+        ForgetEnded();
+        if (_ended.Add(session))
+        {
+            _endedOrder.Enqueue((session, _time.GetUtcNow()));
+        }
+    }
+
+    private bool Ended(string session)
+    {
+        ForgetEnded();
+        return _ended.Contains(session);
+    }
+
+    /// <summary>After ObserverExpiry no gateway still lists a session it closed: its renewals have caught up.</summary>
+    private void ForgetEnded()
+    {
+        var now = _time.GetUtcNow();
+        while (_endedOrder.TryPeek(out var oldest) && now - oldest.At > _options.ObserverExpiry)
+        {
+            _ended.Remove(_endedOrder.Dequeue().Session);
+        }
     }
 
     private void TouchGateway(string gatewayId) => _sessionGateways[gatewayId] = _time.GetUtcNow();
