@@ -10,18 +10,20 @@ namespace Fabric.Gateway.Tests;
 [Collection(GatewayCollection.Name)]
 public sealed class SocketConformanceTests(GatewayFixture fixture)
 {
-    [Fact]
-    public async Task An_independent_ws_client_gets_fragments_pings_a_burst_and_a_close_handshake_right()
+    [Theory]
+    [InlineData("fabric.v1")]
+    [InlineData("fabric.v1.batch")]
+    public async Task An_independent_ws_client_gets_fragments_pings_a_burst_and_a_close_handshake_right(string protocol)
     {
         var customer = await fixture.NewCustomerAsync();
         const int count = 300;
 
-        var (code, stdout, stderr) = await Signers.RunScriptAsync("ws-client.mjs", fixture.BaseAddress.ToString().TrimEnd('/'), customer, GatewayFixture.TestSource, count.ToString(System.Globalization.CultureInfo.InvariantCulture), GatewayFixture.AdminKey);
+        var (code, stdout, stderr) = await Signers.RunScriptAsync("ws-client.mjs", fixture.BaseAddress.ToString().TrimEnd('/'), customer, GatewayFixture.TestSource, count.ToString(System.Globalization.CultureInfo.InvariantCulture), GatewayFixture.AdminKey, protocol);
 
         Assert.True(code == 0, $"ws-client.mjs failed: {stdout} {stderr}");
         var seen = JsonDocument.Parse(stdout).RootElement;
         Assert.Empty(seen.GetProperty("errors").EnumerateArray());
-        Assert.Equal("fabric.v1", seen.GetProperty("protocol").GetString());
+        Assert.Equal(protocol, seen.GetProperty("protocol").GetString());
         Assert.True(seen.GetProperty("welcome").GetBoolean());
         // The subscribe arrived whole although it came in three fragments with a ping between them.
         Assert.True(seen.GetProperty("subscribed").GetBoolean());

@@ -1,15 +1,16 @@
 // An independent WebSocket client (npm `ws`, not .NET's) exercising Fabric's socket framing: a subscribe sent in
 // fragments with a ping between them, a burst of events posted while pings fly, and a close handshake under load.
-// Usage: node ws-client.mjs <gateway base url> <customer> <source> <count> <credential>; prints one JSON line with what
-// it saw. The credential goes in access_token, as a browser sends it.
+// Usage: node ws-client.mjs <gateway base url> <customer> <source> <count> <credential> [subprotocol]; prints one JSON
+// line with what it saw. The credential goes in access_token, as a browser sends it. With fabric.v1.batch a message
+// is one frame or an array of frames, and the client reads both.
 import WebSocket from 'ws';
 
-const [base, customer, source, countText, credential] = process.argv.slice(2);
+const [base, customer, source, countText, credential, protocol = 'fabric.v1'] = process.argv.slice(2);
 const count = Number(countText);
 const url = base.replace(/^http/, 'ws') + `/v1/ws?customer=${encodeURIComponent(customer)}&access_token=${encodeURIComponent(credential)}`;
-const socket = new WebSocket(url, 'fabric.v1');
+const socket = new WebSocket(url, protocol);
 let closing = false;
-const seen = { protocol: null, welcome: false, subscribed: false, seqs: [], pongs: 0, pings: 0, close: null, errors: [] };
+const seen = { protocol: null, welcome: false, subscribed: false, seqs: [], pongs: 0, pings: 0, close: null, arrays: 0, errors: [] };
 
 const post = (i) => fetch(`${base}/v1/webhooks/${customer}/${source}`, {
   method: 'POST', headers: { 'content-type': 'application/json' },
@@ -35,7 +36,15 @@ socket.on('open', () => {
 
 socket.on('message', async (data, isBinary) => {
   if (isBinary) { seen.errors.push('binary frame'); return; }
-  const frame = JSON.parse(data.toString());
+  const message = JSON.parse(data.toString());
+  if (!Array.isArray(message)) { onFrame(message); return; }
+  if (protocol !== 'fabric.v1.batch') { seen.errors.push('array without fabric.v1.batch'); return; }
+  seen.arrays++;
+  // Not awaited: each frame is taken in order before the next message, as a single-frame message is.
+  for (const frame of message) onFrame(frame);
+});
+
+async function onFrame(frame) {
   if (frame.op === 'welcome') { seen.welcome = true; return; }
   if (frame.op === 'subscribed') {
     seen.subscribed = true;
@@ -57,6 +66,6 @@ socket.on('message', async (data, isBinary) => {
     return;
   }
   seen.errors.push('unexpected frame ' + frame.op);
-});
+}
 
 setTimeout(() => { seen.errors.push('timed out'); console.log(JSON.stringify(seen)); process.exit(1); }, 60000);

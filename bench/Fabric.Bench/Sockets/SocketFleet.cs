@@ -78,7 +78,7 @@ internal sealed class SocketFleet : IAsyncDisposable
             {
                 var socket = new ClientWebSocket();
                 socket.Options.KeepAliveInterval = Timeout.InfiniteTimeSpan;
-                if (target.SubProtocol is { } protocol)
+                foreach (var protocol in target.SubProtocols)
                 {
                     socket.Options.AddSubProtocol(protocol);
                 }

@@ -8,17 +8,24 @@ namespace Fabric.Bench.Sockets;
 /// What differs between the servers under test: where sockets connect, where events are posted, and the handshake
 /// a socket does before it receives broadcasts. The client is otherwise the same for all of them.
 /// </summary>
-internal sealed record Target(string Kind, Uri SocketUrl, Uri PostUrl, string? SubProtocol)
+internal sealed record Target(string Kind, Uri SocketUrl, Uri PostUrl, string[] SubProtocols)
 {
+    /// <summary>
+    /// Fabric's sockets offer <c>fabric.v1.batch</c> first (several frames per message when the server has several
+    /// queued, as SignalR's transport sends what its pipe holds); FABRIC_BENCH_UNBATCHED=1 offers <c>fabric.v1</c> only.
+    /// A gateway without the batched protocol selects <c>fabric.v1</c>, so both builds of a before/after run connect.
+    /// </summary>
+    private static readonly bool Batched = Environment.GetEnvironmentVariable("FABRIC_BENCH_UNBATCHED") != "1";
+
     /// <summary>fabric: the gateway (customer "bench"); raw: bare Kestrel or Node <c>ws</c>; signalr: the SignalR hub.</summary>
     public static Target For(string kind, Uri baseUrl)
     {
         var ws = new UriBuilder(baseUrl) { Scheme = baseUrl.Scheme == "https" ? "wss" : "ws" }.Uri;
         return kind switch
         {
-            "fabric" => new Target(kind, new Uri(ws, "/v1/ws?customer=bench"), new Uri(baseUrl, "/v1/webhooks/bench/load"), "fabric.v1"),
-            "raw" => new Target(kind, new Uri(ws, "/ws"), new Uri(baseUrl, "/broadcast"), null),
-            "signalr" => new Target(kind, new Uri(ws, "/hub"), new Uri(baseUrl, "/broadcast"), null),
+            "fabric" => new Target(kind, new Uri(ws, "/v1/ws?customer=bench"), new Uri(baseUrl, "/v1/webhooks/bench/load"), Batched ? ["fabric.v1.batch", "fabric.v1"] : ["fabric.v1"]),
+            "raw" => new Target(kind, new Uri(ws, "/ws"), new Uri(baseUrl, "/broadcast"), []),
+            "signalr" => new Target(kind, new Uri(ws, "/hub"), new Uri(baseUrl, "/broadcast"), []),
             _ => throw new ArgumentException($"unknown target kind '{kind}' (fabric, raw, signalr)"),
         };
     }

@@ -14,6 +14,12 @@ internal static partial class SocketEndpoints
 {
     public const string SubProtocol = "fabric.v1";
 
+    /// <summary>
+    /// The same protocol, where one WebSocket message may carry several server frames as a JSON array (what a client
+    /// offering it must read): a busy socket takes one message per write instead of one per event.
+    /// </summary>
+    public const string BatchSubProtocol = "fabric.v1.batch";
+
     /// <summary>The rate-limiter policy of <c>/v1/ws</c>: this gateway's open sockets and new sockets per second.</summary>
     private const string ConnectionPolicy = "sockets";
 
@@ -94,7 +100,8 @@ internal static partial class SocketEndpoints
             !context.WebSockets.IsWebSocketRequest ? Problems.BadRequest("websocket-required", "This endpoint takes WebSocket connections only.")
             : !AllowedOrigins.IsAllowed(context.Request.Headers.Origin, settings.AllowedOrigins) ? Problems.ForbiddenOrigin()
             : !Names.IsValidId(customer) ? Problems.InvalidCustomer()
-            : requested.Count > 0 && !requested.Contains(SubProtocol) ? Problems.BadRequest("unsupported-subprotocol", $"The only subprotocol is {SubProtocol}.")
+            : requested.Count > 0 && !requested.Contains(SubProtocol) && !requested.Contains(BatchSubProtocol)
+                ? Problems.BadRequest("unsupported-subprotocol", $"The subprotocols are {BatchSubProtocol} and {SubProtocol}.")
             : drain.Draining ? Problems.Unavailable("This gateway is shutting down; connect to another.")
             : null;
         if (rejection is not null)
@@ -133,12 +140,15 @@ internal static partial class SocketEndpoints
             return;
         }
 
-        var protocol = requested.Count > 0 ? SubProtocol : null;
+        var protocol = requested.Count == 0 ? null : requested.Contains(BatchSubProtocol) ? BatchSubProtocol : SubProtocol;
         SocketSession session;
         try
         {
             var (socket, coalescer) = await SocketUpgrade.AcceptAsync(context, protocol, settings, keepAlives);
-            session = new SocketSession(customer, id, credential, socket, settings, loggers.CreateLogger<SocketSession>(), coalescer);
+            session = new SocketSession(customer, id, credential, socket, settings, loggers.CreateLogger<SocketSession>(), coalescer)
+            {
+                Batched = protocol == BatchSubProtocol,
+            };
         }
         catch
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net.WebSockets;
 using Fabric.Gateway.Telemetry;
@@ -85,6 +86,12 @@ internal sealed partial class SocketSession
     /// </summary>
     private async Task SendBatchAsync(List<Outgoing> batch)
     {
+        if (Batched && batch.Count > 1)
+        {
+            await SendAsArrayAsync(batch);
+            return;
+        }
+
         // A single frame has nothing to share a write with: it goes straight through, as without the coalescer.
         var coalescer = batch.Count > 1 ? _coalescer : null;
         coalescer?.BeginBatch();
@@ -141,6 +148,62 @@ internal sealed partial class SocketSession
             Interlocked.Add(ref _queuedBytes, -sent);
             Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
             SignalRoom();
+        }
+    }
+
+    /// <summary>
+    /// Writes one drained batch as one message, <c>[frame,frame,…]</c> (<c>fabric.v1.batch</c>): one frame header, one
+    /// write, and one message for the client to take, whatever the number of events.
+    /// </summary>
+    private async Task SendAsArrayAsync(List<Outgoing> batch)
+    {
+        long frames = 0;
+        foreach (var o in batch)
+        {
+            frames += o.Frame.Length;
+        }
+
+        // The frames, a comma or bracket before each, and the closing bracket.
+        var buffer = ArrayPool<byte>.Shared.Rent(checked((int)frames + batch.Count + 1));
+        var traced = batch.Exists(o => o.Write is not null);
+        try
+        {
+            var at = 0;
+            long oldest = 0;
+            foreach (var o in batch)
+            {
+                buffer[at] = at == 0 ? (byte)'[' : (byte)',';
+                o.Frame.Span.CopyTo(buffer.AsSpan(at + 1));
+                at += 1 + o.Frame.Length;
+                if (o.AcceptedAt > 0 && oldest == 0)
+                {
+                    oldest = o.AcceptedAt;
+                }
+            }
+
+            buffer[at++] = (byte)']';
+            if (StopSending)
+            {
+                return;
+            }
+
+            await _socket.SendAsync(buffer.AsMemory(0, at), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            if (oldest > 0)
+            {
+                GatewayTelemetry.EndToEnd.Record(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - oldest));
+            }
+
+            Interlocked.Add(ref _queuedBytes, -frames);
+            Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
+            SignalRoom();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            if (traced)
+            {
+                StopWrites(batch);
+            }
         }
     }
 

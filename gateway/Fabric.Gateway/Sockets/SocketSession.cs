@@ -73,6 +73,9 @@ internal sealed partial class SocketSession : IDisposable
     /// <summary>The socket, for the request that owns it to dispose.</summary>
     public WebSocket Socket => _socket;
 
+    /// <summary>True when the client chose <c>fabric.v1.batch</c>: a drained batch of frames goes out as one message, a JSON array.</summary>
+    public bool Batched { get; init; }
+
     /// <summary>The stream under the socket when its writes are coalesced.</summary>
     public CoalescingStream? Coalescer => _coalescer;
 
