@@ -12,7 +12,8 @@ public sealed class LogCorrelationTests
     public async Task Log_lines_written_under_a_request_carry_its_trace_id()
     {
         var logs = new ScopeCapturingProvider();
-        await using var gateway = await TestGateway.StartAsync([], builder => builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        // The configured levels (Information by default) win over SetMinimumLevel: the refusal is a Debug line.
+        await using var gateway = await TestGateway.StartAsync(new() { ["Logging:LogLevel:Fabric"] = "Debug" }, builder => builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
         var customer = await gateway.NewCustomerAsync();
         var traceId = ActivityTraceId.CreateRandom();
 
@@ -23,7 +24,7 @@ public sealed class LogCorrelationTests
         socket.Options.SetRequestHeader("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new Uri($"ws://{gateway.Http.BaseAddress!.Authority}/v1/ws?customer={customer}"), CancellationToken.None));
 
-        await Eventually.True(() => logs.Lines.Any(l => l.Category.StartsWith("Fabric.", StringComparison.Ordinal) && l.TraceId == traceId.ToHexString()));
+        await Eventually.True(() => logs.Lines.Any(l => l.Category == typeof(Sockets.Auth.SocketAuthenticator).FullName && l.TraceId == traceId.ToHexString()));
         Assert.All(logs.Lines.Where(l => l.TraceId == traceId.ToHexString()), l => Assert.False(string.IsNullOrEmpty(l.SpanId)));
     }
 
