@@ -3,6 +3,7 @@ using Fabric.Gateway.Http;
 using Fabric.Hosting.Health;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Gateway.Hosting;
@@ -21,6 +22,7 @@ internal static class HttpHostingExtensions
         builder.Services.AddSingleton<IValidateOptions<HttpLimitOptions>, HttpLimitOptionsValidator>();
         // Registered after the host's own Kestrel setup, so these win over Kestrel:Limits for the same limits.
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpLimitOptions>>((kestrel, http) => ApplyLimits(kestrel.Limits, http.Value));
+        builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<HttpLimitOptions>>((transport, http) => transport.UnsafePreferInlineScheduling = http.Value.InlineScheduling);
         builder.Services.AddRequestTimeouts();
         builder.Services.AddOptions<RequestTimeoutOptions>().Configure<IOptions<HttpLimitOptions>>((timeouts, http) => timeouts.DefaultPolicy = new RequestTimeoutPolicy
         {

@@ -48,4 +48,13 @@ public sealed class HttpLimitOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(130);
+
+    /// <summary>
+    /// Kestrel's <c>UnsafePreferInlineScheduling</c>: a socket write is sent by the code that flushes it, and a read
+    /// resumes the code waiting for it, instead of each going through one of Kestrel's I/O queues. The sockets' own
+    /// completions still run on the thread pool (the runtime's inline-completions switch stays off), and nothing on these
+    /// paths blocks a thread. Default true: fan-out to many sockets pays one queue hop per socket per write without it
+    /// (about twice the deliveries per second with it, bench fan-out at 1,000 and 10,000 sockets).
+    /// </summary>
+    public bool InlineScheduling { get; set; } = true;
 }
