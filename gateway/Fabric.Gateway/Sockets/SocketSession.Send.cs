@@ -117,10 +117,8 @@ internal sealed partial class SocketSession
 
                 if (coalescer is null)
                 {
-                    Interlocked.Add(ref _queuedBytes, -o.Frame.Length);
+                    Written(o.Frame.Length);
                     sent = 0;
-                    Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
-                    SignalRoom();
                 }
             }
         }
@@ -137,17 +135,10 @@ internal sealed partial class SocketSession
             }
         }
 
-        if (oldest > 0)
-        {
-            // One measure per write batch, of its oldest live frame: bounded work per write whatever the fan-out.
-            GatewayTelemetry.EndToEnd.Record(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - oldest));
-        }
-
+        MeasureEndToEnd(oldest);
         if (sent > 0)
         {
-            Interlocked.Add(ref _queuedBytes, -sent);
-            Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
-            SignalRoom();
+            Written(sent);
         }
     }
 
@@ -188,14 +179,8 @@ internal sealed partial class SocketSession
             }
 
             await _socket.SendAsync(buffer.AsMemory(0, at), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-            if (oldest > 0)
-            {
-                GatewayTelemetry.EndToEnd.Record(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - oldest));
-            }
-
-            Interlocked.Add(ref _queuedBytes, -frames);
-            Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
-            SignalRoom();
+            MeasureEndToEnd(oldest);
+            Written(frames);
         }
         finally
         {
@@ -204,6 +189,23 @@ internal sealed partial class SocketSession
             {
                 StopWrites(batch);
             }
+        }
+    }
+
+    /// <summary>Frames of <paramref name="bytes"/> left the queue for the socket: progress for the lag check, room for a waiting replay.</summary>
+    private void Written(long bytes)
+    {
+        Interlocked.Add(ref _queuedBytes, -bytes);
+        Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
+        SignalRoom();
+    }
+
+    /// <summary>One measure per write, of its oldest live frame (0: none): bounded work per write whatever the fan-out.</summary>
+    private static void MeasureEndToEnd(long oldestAcceptedAt)
+    {
+        if (oldestAcceptedAt > 0)
+        {
+            GatewayTelemetry.EndToEnd.Record(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - oldestAcceptedAt));
         }
     }
 
