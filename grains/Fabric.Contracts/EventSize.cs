@@ -20,11 +20,18 @@ public static class EventSize
     public static int Fit(int available, int max, long maxBytes, Func<int, EventEnvelope> at)
     {
         ArgumentNullException.ThrowIfNull(at);
+        return FitWeights(available, max, maxBytes, i => Of(at(i)));
+    }
+
+    /// <summary>The rule of <see cref="Fit"/>, for events known by their weights (the i-th from <paramref name="weightAt"/>).</summary>
+    public static int FitWeights(int available, int max, long maxBytes, Func<int, long> weightAt)
+    {
+        ArgumentNullException.ThrowIfNull(weightAt);
         var count = 0;
         long bytes = 0;
         while (count < available && count < max)
         {
-            bytes += Of(at(count));
+            bytes += weightAt(count);
             if (count > 0 && bytes > maxBytes)
             {
                 break;

@@ -4,9 +4,10 @@ using Fabric.Contracts;
 namespace Fabric.Grains.Log;
 
 /// <summary>
-/// The embedded-mode log: per-customer lists in silo memory. Survives grain deactivation, not a silo restart — which is
-/// why each log is created with a fresh epoch: after a restart, a reader holding a position from before sees another
-/// epoch and knows its seqs no longer name the same events. A customer gets an entry only with its first append.
+/// The embedded-mode log: each customer's events as bytes in silo memory (<see cref="RetainedEvents"/>). Survives grain
+/// deactivation, not a silo restart — which is why each log is created with a fresh epoch: after a restart, a reader
+/// holding a position from before sees another epoch and knows its seqs no longer name the same events. A customer gets
+/// an entry only with its first append.
 /// </summary>
 public sealed class InMemoryEventLog : IEventLog
 {
@@ -24,7 +25,7 @@ public sealed class InMemoryEventLog : IEventLog
         ArgumentNullException.ThrowIfNull(events);
         if (events.Count > 0)
         {
-            _logs.GetOrAdd(customer, static _ => new CustomerLog()).Append(epoch, events);
+            _logs.GetOrAdd(customer, static c => new CustomerLog(c)).Append(epoch, events);
         }
 
         return ValueTask.CompletedTask;
@@ -54,17 +55,14 @@ public sealed class InMemoryEventLog : IEventLog
     }
 
     /// <summary>
-    /// Events live in a list with a moving head: seqs are contiguous, so seq N sits at <c>_head + N - first</c>.
-    /// The lock is uncontended in practice (one grain activation writes) but reads come from any thread.
+    /// Events are kept as bytes (<see cref="RetainedEvents"/>) with contiguous seqs, so seq N is the
+    /// <c>N - FirstSeq</c>-th. The lock is uncontended in practice (one grain activation writes) but reads come from any thread.
     /// </summary>
-    private sealed class CustomerLog
+    private sealed class CustomerLog(string customer)
     {
         private readonly Lock _lock = new();
-        private readonly List<EventEnvelope> _items = [];
-        private int _head;
-        private long _firstSeq = 1;
+        private readonly RetainedEvents _events = new(customer);
         private long _lastSeq;
-        private long _bytes;
         private LogEpoch? _epoch;
 
         // Keys in append order, which is time order: expiry and the count bound both drop from the front.
@@ -72,7 +70,7 @@ public sealed class InMemoryEventLog : IEventLog
 
         public LogHead Head
         {
-            get { lock (_lock) { return new LogHead(_firstSeq, _lastSeq, _epoch); } }
+            get { lock (_lock) { return new LogHead(_events.Count == 0 ? _lastSeq + 1 : _events.FirstSeq, _lastSeq, _epoch); } }
         }
 
         public void Append(LogEpoch epoch, IReadOnlyList<EventEnvelope> events)
@@ -93,14 +91,8 @@ public sealed class InMemoryEventLog : IEventLog
                 _epoch ??= epoch;
                 foreach (var e in events)
                 {
-                    if (_items.Count == _head)
-                    {
-                        _firstSeq = e.Seq;
-                    }
-
-                    _items.Add(e);
+                    _events.Add(e);
                     _lastSeq = e.Seq;
-                    _bytes += EventSize.Of(e);
                     if (e.IdempotencyKey is { } key)
                     {
                         _keys.Enqueue(new RememberedKey(e.Source, key, e.Id, e.Seq, e.Time));
@@ -126,16 +118,20 @@ public sealed class InMemoryEventLog : IEventLog
         {
             lock (_lock)
             {
-                if (afterSeq >= _lastSeq || max <= 0)
+                if (afterSeq >= _lastSeq || max <= 0 || _events.Count == 0)
                 {
                     return [];
                 }
 
-                var from = Math.Max(afterSeq, _firstSeq - 1) + 1;
+                var start = (int)(Math.Max(afterSeq + 1, _events.FirstSeq) - _events.FirstSeq);
+                var count = EventSize.FitWeights(_events.Count - start, max, maxBytes, i => _events.WeightAt(start + i));
+                var page = new List<EventEnvelope>(count);
+                for (var i = 0; i < count; i++)
+                {
+                    page.Add(_events.Read(start + i));
+                }
 
-                var start = _head + (int)(from - _firstSeq);
-                var count = EventSize.Fit(_items.Count - start, max, maxBytes, i => _items[start + i]);
-                return _items.GetRange(start, count);
+                return page;
             }
         }
 
@@ -162,27 +158,13 @@ public sealed class InMemoryEventLog : IEventLog
         {
             lock (_lock)
             {
-                while (_head < _items.Count
-                    && (_items.Count - _head > limits.MaxEvents || _bytes > limits.MaxBytes || _items[_head].Time < limits.Cutoff))
+                while (_events.Count > 0
+                    && (_events.Count > limits.MaxEvents || _events.Bytes > limits.MaxBytes || _events.TimeAt(0) < limits.Cutoff))
                 {
-                    _bytes -= EventSize.Of(_items[_head]);
-                    _items[_head++] = null!;
-                    _firstSeq++;
+                    _events.DropOldest();
                 }
 
-                // Compact once the dropped prefix outweighs what is kept, so trimming stays amortised O(1); an emptied
-                // log gives its list's memory back.
-                if (_head == _items.Count || (_head > 1024 && _head > _items.Count / 2))
-                {
-                    _items.RemoveRange(0, _head);
-                    _head = 0;
-                    if (_items.Count == 0)
-                    {
-                        _items.TrimExcess();
-                    }
-                }
-
-                return new LogHead(_firstSeq, _lastSeq, _epoch);
+                return new LogHead(_events.Count == 0 ? _lastSeq + 1 : _events.FirstSeq, _lastSeq, _epoch);
             }
         }
     }
