@@ -21,7 +21,11 @@ internal static class HttpHostingExtensions
         builder.Services.AddOptions<HttpLimitOptions>().BindConfiguration(HttpLimitOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<HttpLimitOptions>, HttpLimitOptionsValidator>();
         // Registered after the host's own Kestrel setup, so these win over Kestrel:Limits for the same limits.
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpLimitOptions>>((kestrel, http) => ApplyLimits(kestrel.Limits, http.Value));
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpLimitOptions>>((kestrel, http) =>
+        {
+            ApplyLimits(kestrel.Limits, http.Value);
+            kestrel.ConfigureEndpointDefaults(listen => listen.UseLingeringClose(http.Value.CloseLinger));
+        });
         builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<HttpLimitOptions>>((transport, http) => transport.UnsafePreferInlineScheduling = http.Value.InlineScheduling);
         builder.Services.AddRequestTimeouts();
         builder.Services.AddOptions<RequestTimeoutOptions>().Configure<IOptions<HttpLimitOptions>>((timeouts, http) => timeouts.DefaultPolicy = new RequestTimeoutPolicy
@@ -38,6 +42,7 @@ internal static class HttpHostingExtensions
     {
         // Outermost: it sees the status every layer below settled on.
         app.Use(RejectionMeter.MeasureAsync);
+        app.Use(LingeringClose.NoteUpgradesAsync);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         // Every endpoint gets the default policy; /v1/ws only until its handshake is done, because ASP.NET Core's
