@@ -19,6 +19,7 @@ public sealed class RetainedEvents(string customer)
     internal const int MaxChunkBytes = 1024 * 1024;
 
     private readonly List<byte[]> _chunks = [];
+    private byte[]? _spare;            // the last full-size chunk trimming freed, for the next one needed
     private int _firstChunkNumber;     // the number of _chunks[0]; chunks are numbered in the order they were made
     private int _used;                 // bytes used in the last chunk
     private Entry[] _entries = [];
@@ -35,12 +36,12 @@ public sealed class RetainedEvents(string customer)
     /// <summary>Their weight by <see cref="EventSize"/>.</summary>
     public long Bytes { get; private set; }
 
-    /// <summary>Bytes held in chunks, used or not (tests show trimming gives them back).</summary>
+    /// <summary>Bytes held in chunks, used or not, and the spare (tests show trimming gives them back).</summary>
     public long ChunkBytes
     {
         get
         {
-            long total = 0;
+            long total = _spare?.Length ?? 0;
             foreach (var chunk in _chunks)
             {
                 total += chunk.Length;
@@ -63,7 +64,11 @@ public sealed class RetainedEvents(string customer)
         if (_chunks.Count == 0 || _chunks[^1].Length - _used < size)
         {
             var last = _chunks.Count == 0 ? 0 : _chunks[^1].Length;
-            _chunks.Add(new byte[Math.Max(size, Math.Clamp(last * 2, FirstChunkBytes, MaxChunkBytes))]);
+            var length = Math.Max(size, Math.Clamp(last * 2, FirstChunkBytes, MaxChunkBytes));
+            // A log at its retention frees a chunk about as often as it fills one: reusing it keeps a steady stream
+            // from allocating on the large object heap, whose budget triggers full collections.
+            _chunks.Add(length == MaxChunkBytes && _spare is { } spare ? spare : new byte[length]);
+            _spare = null;
             _used = 0;
         }
 
@@ -98,15 +103,21 @@ public sealed class RetainedEvents(string customer)
         Bytes -= dropped.Weight;
 
         var nextChunk = _count == 0 ? int.MaxValue : At(0).Chunk;
-        while (_chunks.Count > 0 && _firstChunkNumber < nextChunk && (_chunks.Count > 1 || _count == 0))
+        while (_chunks.Count > 0 && _firstChunkNumber < nextChunk)
         {
+            if (_chunks[0].Length == MaxChunkBytes && _count > 0)
+            {
+                _spare = _chunks[0];
+            }
+
             _chunks.RemoveAt(0);
             _firstChunkNumber++;
         }
 
         if (_count == 0)
         {
-            _chunks.Clear();
+            // An emptied log gives all its memory back.
+            _spare = null;
             _entries = [];
             _head = 0;
             _used = 0;
