@@ -6,7 +6,7 @@ using Fabric.Gateway.Telemetry;
 namespace Fabric.Gateway.Events;
 
 /// <summary>Hands a validated event to its customer's grain and shapes the 202 both ingest paths answer with.</summary>
-internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<EventIngestor> logger)
+internal sealed partial class EventIngestor(CustomerGrains grains, AppendCoalescer coalescer, ILogger<EventIngestor> logger)
 {
     public async Task<IResult> IngestAsync(string customer, IncomingEvent incoming) => await AppendAsync(customer, incoming) switch
     {
@@ -29,7 +29,7 @@ internal sealed partial class EventIngestor(CustomerGrains grains, ILogger<Event
         AppendResult result;
         try
         {
-            result = await grains.Get(customer).Append(withTrace);
+            result = await coalescer.AppendAsync(customer, withTrace);
         }
         catch (Exception ex) when (ClusterFailure.Is(ex))
         {

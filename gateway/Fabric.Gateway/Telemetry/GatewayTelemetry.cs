@@ -52,6 +52,9 @@ internal static class GatewayTelemetry
 
     public static readonly Counter<long> Ingested = Meter.CreateCounter<long>("fabric.gateway.ingested", description: "Events acknowledged to producers.");
     public static readonly Counter<long> Rejected = Meter.CreateCounter<long>("fabric.gateway.rejected", description: "Events refused, by surface (webhook, api, socket) and reason (the problem type or socket error code).");
+    public static readonly Histogram<long> Coalesced = Meter.CreateHistogram<long>("fabric.gateway.coalesced", unit: "{event}",
+        description: "Events per coalesced append call: single events that waited for a busy customer's calls and went to its grain together.",
+        advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [2, 4, 8, 16, 32, 64, 128] });
     public static readonly Counter<long> Dropped = Meter.CreateCounter<long>("fabric.gateway.dropped", description: "Events a source's Wasm transform dropped (answered 202 dropped, nothing stored).");
     public static readonly Counter<long> SignatureFailures = Meter.CreateCounter<long>("fabric.gateway.signature_failures", description: "Webhooks whose signature check failed, by scheme and reason.");
     public static readonly Counter<long> Deliveries = Meter.CreateCounter<long>("fabric.gateway.deliveries", description: "Event frames queued to sockets.");

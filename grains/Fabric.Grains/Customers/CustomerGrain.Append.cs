@@ -12,7 +12,8 @@ internal sealed partial class CustomerGrain
     public async Task<AppendResult> Append(IncomingEvent incoming)
     {
         ArgumentNullException.ThrowIfNull(incoming);
-        using var activity = GrainsTelemetry.Source.StartActivity(GrainsTelemetry.AppendSpan);
+        // In the event's own trace even when the call's context did not carry it (a coalesced call, a sampler upstream).
+        using var activity = StartOwnAppendSpan(incoming, Activity.Current) ?? GrainsTelemetry.Source.StartActivity(GrainsTelemetry.AppendSpan);
         if (incoming.IdempotencyKey is not null)
         {
             await EnsureKeysAsync();
@@ -41,7 +42,13 @@ internal sealed partial class CustomerGrain
         var first = _assignedSeq + 1;
         for (var i = 0; i < events.Count; i++)
         {
+            var own = StartOwnAppendSpan(events[i], activity);
             pending[i] = Admit(events[i], now, startWriting: false);
+            if (own is not null)
+            {
+                Activity.Current = activity;
+                _ = EndWhenKeptAsync(own, pending[i]);
+            }
         }
 
         if (_assignedSeq > first)
@@ -104,6 +111,40 @@ internal sealed partial class CustomerGrain
 
         // Kept first, acknowledged after: the answer waits for the log write that carries this event.
         return CommitAsync(envelope, startWriting);
+    }
+
+    /// <summary>
+    /// A span of its own for an event of another trace than the call's (single events a gateway coalesced into one
+    /// call, or a call whose context did not come through): an operator following that event still sees its append,
+    /// its transform under it, and its seq. Null when the event has no trace or the current one is its own.
+    /// </summary>
+    private static Activity? StartOwnAppendSpan(IncomingEvent incoming, Activity? call)
+    {
+        if (incoming.TraceParent is not { } traceParent || !ActivityContext.TryParse(traceParent, null, out var parent)
+            || parent.TraceId == call?.TraceId)
+        {
+            return null;
+        }
+
+        return GrainsTelemetry.Source.StartActivity(GrainsTelemetry.AppendSpan, ActivityKind.Internal, parent);
+    }
+
+    private static async Task EndWhenKeptAsync(Activity span, Task<AppendResult> kept)
+    {
+        try
+        {
+            var result = await kept;
+            span.SetTag("fabric.seq", result.Seq);
+            span.SetTag("fabric.duplicate", result.Duplicate);
+        }
+        catch (Exception ex)
+        {
+            span.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+        }
+        finally
+        {
+            span.Dispose();
+        }
     }
 
     private static async Task<AppendResult> AsDuplicateAsync(Task<AppendResult> first) => (await first) with { Duplicate = true };

@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Fabric.Tests;
+
+namespace Fabric.Gateway.Tests;
+
+/// <summary>
+/// Single events that arrive while a customer's append calls are busy go to its grain together
+/// (Fabric:Ingest:CallsInFlight): each request still gets the answer for its own event, once.
+/// </summary>
+public sealed class CoalescingTests
+{
+    [Fact]
+    public async Task Concurrent_webhooks_of_one_customer_share_calls_and_each_gets_its_own_event()
+    {
+        await using var gateway = await TestGateway.StartAsync(new() { ["Fabric:Ingest:CallsInFlight"] = "1" });
+        var customer = await gateway.NewCustomerAsync();
+        long coalesced = 0;
+        using var listener = Counters.Listen("fabric.gateway.coalesced", value => Interlocked.Add(ref coalesced, value));
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(async n =>
+        {
+            using var response = await gateway.PostWebhookAsync(customer, $$"""{"type":"order.paid","n":{{n}}}""");
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            return (N: n, Seq: (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("seq").GetInt64());
+        }));
+
+        Assert.True(Interlocked.Read(ref coalesced) > 0, "no event waited for a busy call, so none was coalesced");
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), answers.Select(a => a.Seq).Order());
+        var history = await gateway.Http.GetFromJsonAsync<JsonElement>($"/v1/customers/{customer}/events?limit=200");
+        var stored = history.GetProperty("events").EnumerateArray().ToDictionary(e => e.GetProperty("seq").GetInt64(), e => e.GetProperty("data").GetProperty("n").GetInt32());
+        Assert.All(answers, a => Assert.Equal(a.N, stored[a.Seq]));
+    }
+
+    [Fact]
+    public async Task Concurrent_deliveries_with_one_idempotency_key_keep_one_event()
+    {
+        await using var gateway = await TestGateway.StartAsync(new() { ["Fabric:Ingest:CallsInFlight"] = "1" });
+        var customer = await gateway.NewCustomerAsync();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(async n =>
+        {
+            using var response = await GatewayFixture.PostWebhookAsync(gateway.Http, customer, $$"""{"type":"order.paid","n":{{n % 4}}}""", key: "delivery-" + (n % 4));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            return (Key: n % 4, Id: body.GetProperty("id").GetString(), Duplicate: body.GetProperty("duplicate").GetBoolean());
+        }));
+
+        Assert.All(answers.GroupBy(a => a.Key), g =>
+        {
+            Assert.Single(g.Select(a => a.Id).Distinct());
+            Assert.Single(g, a => !a.Duplicate);
+        });
+        var history = await gateway.Http.GetFromJsonAsync<JsonElement>($"/v1/customers/{customer}/events");
+        Assert.Equal(4, history.GetProperty("lastSeq").GetInt64());
+    }
+
+    [Fact]
+    public async Task Every_coalesced_event_has_its_own_append_span_in_its_own_trace()
+    {
+        await using var gateway = await TestGateway.StartAsync(new() { ["Fabric:Ingest:CallsInFlight"] = "1" });
+        var customer = await gateway.NewCustomerAsync();
+        var spans = new ConcurrentQueue<Activity>();
+        using var tracing = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "Fabric.Gateway" or "Fabric.Grains",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(tracing);
+        long coalesced = 0;
+        using var meter = Counters.Listen("fabric.gateway.coalesced", value => Interlocked.Add(ref coalesced, value));
+
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(async n =>
+        {
+            using var response = await gateway.PostWebhookAsync(customer, $$"""{"type":"order.paid","n":{{n}}}""");
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }));
+
+        Assert.True(Interlocked.Read(ref coalesced) > 0, "no event waited for a busy call, so none was coalesced");
+        var ingests = spans.Where(a => a.OperationName == "fabric.ingest" && Equals(a.GetTagItem("fabric.customer"), customer)).ToList();
+        Assert.Equal(100, ingests.Count);
+        var missing = ingests;
+        for (var attempt = 0; attempt < 50 && missing.Count > 0; attempt++)
+        {
+            await Task.Delay(100);
+            missing = [.. ingests.Where(i => !spans.Any(a => a.OperationName == "fabric.grain.append" && a.TraceId == i.TraceId))];
+        }
+
+        Assert.True(missing.Count == 0, $"{missing.Count} of 100 events have no append span in their trace; append spans: {spans.Count(a => a.OperationName == "fabric.grain.append")}");
+    }
+}
