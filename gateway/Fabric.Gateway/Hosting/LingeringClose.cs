@@ -8,13 +8,12 @@ namespace Fabric.Gateway.Hosting;
 
 /// <summary>
 /// A connection middleware that reads what a client is still sending before the socket is closed, as nginx's lingering
-/// close does. When the server answers a request it will not read (headers over the limit: 431) and closes, data
-/// left unread in the socket makes the kernel send a reset, and a reset that reaches the client before it has read the
+/// close does. When the server answers a request it will not read (headers over the limit: 431) and closes, data left
+/// unread in the socket makes the kernel send a reset, and a reset that reaches the client before it has read the
 /// answer replaces the answer: the client sees "connection reset" instead of the 431. So once the HTTP layer is done,
 /// the socket's close waits: what the client still sends is read and dropped until it closes its side, sends nothing
-/// for 200 ms, or
-/// Fabric:Http:CloseLinger passes. A close the client started, an abort and a WebSocket are not held. Only reads pass
-/// through this middleware's wrapper; writes (every socket frame) go straight to the transport.
+/// for 200 ms, or Fabric:Http:CloseLinger passes. A close the client started, an abort and a WebSocket are not held.
+/// Only reads pass through this middleware's wrapper; writes (every socket frame) go straight to the transport.
 /// </summary>
 internal static class LingeringClose
 {

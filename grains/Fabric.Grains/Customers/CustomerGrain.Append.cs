@@ -120,7 +120,8 @@ internal sealed partial class CustomerGrain
     /// </summary>
     private static Activity? StartOwnAppendSpan(IncomingEvent incoming, Activity? call)
     {
-        if (incoming.TraceParent is not { } traceParent || !ActivityContext.TryParse(traceParent, null, out var parent)
+        if (!GrainsTelemetry.Source.HasListeners()
+            || incoming.TraceParent is not { } traceParent || !ActivityContext.TryParse(traceParent, null, out var parent)
             || parent.TraceId == call?.TraceId)
         {
             return null;
