@@ -18,8 +18,8 @@ public sealed class CoalescingTests
     {
         await using var gateway = await TestGateway.StartAsync(new() { ["Fabric:Ingest:CallsInFlight"] = "1" });
         var customer = await gateway.NewCustomerAsync();
-        long coalesced = 0;
-        using var listener = Counters.Listen("fabric.gateway.coalesced", value => Interlocked.Add(ref coalesced, value));
+        long largest = 0;
+        using var listener = Counters.Listen("fabric.gateway.coalesced", value => InterlockedMax(ref largest, value));
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(async n =>
         {
@@ -28,7 +28,7 @@ public sealed class CoalescingTests
             return (N: n, Seq: (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("seq").GetInt64());
         }));
 
-        Assert.True(Interlocked.Read(ref coalesced) > 0, "no event waited for a busy call, so none was coalesced");
+        Assert.True(Interlocked.Read(ref largest) > 1, "no call carried more than one event");
         Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), answers.Select(a => a.Seq).Order());
         var history = await gateway.Http.GetFromJsonAsync<JsonElement>($"/v1/customers/{customer}/events?limit=200");
         var stored = history.GetProperty("events").EnumerateArray().ToDictionary(e => e.GetProperty("seq").GetInt64(), e => e.GetProperty("data").GetProperty("n").GetInt32());
@@ -71,8 +71,8 @@ public sealed class CoalescingTests
             ActivityStopped = spans.Enqueue,
         };
         ActivitySource.AddActivityListener(tracing);
-        long coalesced = 0;
-        using var meter = Counters.Listen("fabric.gateway.coalesced", value => Interlocked.Add(ref coalesced, value));
+        long largest = 0;
+        using var meter = Counters.Listen("fabric.gateway.coalesced", value => InterlockedMax(ref largest, value));
 
         await Task.WhenAll(Enumerable.Range(0, 100).Select(async n =>
         {
@@ -80,7 +80,7 @@ public sealed class CoalescingTests
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }));
 
-        Assert.True(Interlocked.Read(ref coalesced) > 0, "no event waited for a busy call, so none was coalesced");
+        Assert.True(Interlocked.Read(ref largest) > 1, "no call carried more than one event");
         var ingests = spans.Where(a => a.OperationName == "fabric.ingest" && Equals(a.GetTagItem("fabric.customer"), customer)).ToList();
         Assert.Equal(100, ingests.Count);
         var missing = ingests;
@@ -91,5 +91,16 @@ public sealed class CoalescingTests
         }
 
         Assert.True(missing.Count == 0, $"{missing.Count} of 100 events have no append span in their trace; append spans: {spans.Count(a => a.OperationName == "fabric.grain.append")}");
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        for (var seen = Interlocked.Read(ref target); value > seen; seen = Interlocked.Read(ref target))
+        {
+            if (Interlocked.CompareExchange(ref target, value, seen) == seen)
+            {
+                return;
+            }
+        }
     }
 }

@@ -46,14 +46,20 @@ internal sealed class AppendCoalescer(CustomerGrains grains, IOptions<IngestOpti
 
     private async Task<AppendResult> SendAloneAsync(Lane lane, IncomingEvent incoming)
     {
+        AppendResult result;
         try
         {
-            return await grains.Get(lane.Customer).Append(incoming);
+            result = await grains.Get(lane.Customer).Append(incoming);
         }
-        finally
+        catch (Exception ex)
         {
+            FailWaiting(lane, ex);
             SendNext(lane);
+            throw;
         }
+
+        SendNext(lane);
+        return result;
     }
 
     /// <summary>A call finished: the events that waited meanwhile go next, in one call; or the lane has one call fewer.</summary>
@@ -85,12 +91,14 @@ internal sealed class AppendCoalescer(CustomerGrains grains, IOptions<IngestOpti
         }
 
         GatewayTelemetry.Coalesced.Record(batch.Count);
-        _ = SendBatchAsync(lane, batch);
+        // On a thread of its own, without the flow of whichever request's continuation got here (its logging scope,
+        // its HttpContext), and never as a recursion of the call that just ended.
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Coalescer.SendBatchAsync(state.Lane, state.Batch), (Coalescer: this, Lane: lane, Batch: batch), preferLocal: true);
     }
 
     private async Task SendBatchAsync(Lane lane, List<Waiter> batch)
     {
-        // The call runs under the first event's span, not under whichever request's continuation got here.
+        // The call runs under the first event's span; the grain gives each other event a span in its own trace.
         Activity.Current = batch[0].Span;
         IReadOnlyList<AppendResult> results;
         try
@@ -98,9 +106,14 @@ internal sealed class AppendCoalescer(CustomerGrains grains, IOptions<IngestOpti
             results = batch.Count == 1
                 ? [await grains.Get(lane.Customer).Append(batch[0].Event)]
                 : await grains.Get(lane.Customer).AppendBatch(batch.ConvertAll(w => w.Event));
+            if (results.Count != batch.Count)
+            {
+                throw new InvalidOperationException($"The grain answered {results.Count} of {batch.Count} events.");
+            }
         }
         catch (Exception ex)
         {
+            FailWaiting(lane, ex);
             SendNext(lane);
             foreach (var waiter in batch)
             {
@@ -115,6 +128,25 @@ internal sealed class AppendCoalescer(CustomerGrains grains, IOptions<IngestOpti
         for (var i = 0; i < batch.Count; i++)
         {
             batch[i].Answer.TrySetResult(results[i]);
+        }
+    }
+
+    /// <summary>
+    /// A call failed: the grain could not be reached or could not confirm. What waited behind it would most likely
+    /// fare the same, after another call's timeout each; it is answered now instead (503, retry with the same key).
+    /// </summary>
+    private static void FailWaiting(Lane lane, Exception exception)
+    {
+        List<Waiter> behind;
+        lock (lane)
+        {
+            behind = [.. lane.Waiting];
+            lane.Waiting.Clear();
+        }
+
+        foreach (var waiter in behind)
+        {
+            waiter.Answer.TrySetException(exception);
         }
     }
 

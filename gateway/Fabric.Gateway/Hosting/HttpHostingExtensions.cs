@@ -24,6 +24,8 @@ internal static class HttpHostingExtensions
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpLimitOptions>>((kestrel, http) =>
         {
             ApplyLimits(kestrel.Limits, http.Value);
+            // Endpoint defaults are one action, applied to endpoints bound from URLs and configuration: this replaces any
+            // earlier one, and an endpoint made with Listen() in code before this runs would not get it (none is).
             kestrel.ConfigureEndpointDefaults(listen => listen.UseLingeringClose(http.Value.CloseLinger));
         });
         builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<HttpLimitOptions>>((transport, http) => transport.UnsafePreferInlineScheduling = http.Value.InlineScheduling);

@@ -13,7 +13,9 @@ namespace Fabric.Gateway.Hosting;
 /// answer replaces the answer: the client sees "connection reset" instead of the 431. So once the HTTP layer is done,
 /// the socket's close waits: what the client still sends is read and dropped until it closes its side, sends nothing
 /// for 200 ms, or Fabric:Http:CloseLinger passes. A close the client started, an abort and a WebSocket are not held.
-/// Only reads pass through this middleware's wrapper; writes (every socket frame) go straight to the transport.
+/// Only reads pass through this middleware's wrapper; writes (every socket frame) go straight to the transport. On a TLS
+/// endpoint it does nothing: the TLS layer's end closes the socket before the drain (no endpoint here uses TLS; a
+/// proxy in front terminates it).
 /// </summary>
 internal static class LingeringClose
 {
@@ -67,12 +69,17 @@ internal static class LingeringClose
         // The HTTP layer is done with the connection; the transport closes the socket when this returns. A client that
         // closed first, or an aborted connection, ends the first read at once. A WebSocket client has finished its close
         // handshake and waits for the server to close first: nothing to drain, and lingering would only delay it.
-        if (!context.Items.ContainsKey(UpgradeRequested))
+        try
         {
-            await DrainAsync(transport.Input, linger);
+            if (!context.Items.ContainsKey(UpgradeRequested))
+            {
+                await DrainAsync(transport.Input, linger);
+            }
         }
-
-        await transport.Input.CompleteAsync(input.Error);
+        finally
+        {
+            await transport.Input.CompleteAsync(input.Error);
+        }
     }
 
     private static async Task DrainAsync(PipeReader input, TimeSpan linger)
@@ -98,13 +105,10 @@ internal static class LingeringClose
         {
             // The client went quiet: whatever it sent has been read, so the close is a clean one.
         }
-        catch (InvalidOperationException)
+        catch (Exception)
         {
-            // The HTTP layer left a read open (it gave up on the connection): nothing to wait for.
-        }
-        catch (IOException)
-        {
-            // The client reset the connection, or the server aborted it: either way it is gone.
+            // Best effort on a connection the HTTP layer is done with: whatever ends the read (a reset, an abort, a
+            // socket error the HTTP layer has already seen and logged) ends the lingering, and nothing more.
         }
     }
 

@@ -40,13 +40,14 @@ internal sealed partial class CustomerGrain
         // (a call is never split across writes, whatever AppendBatchMax and AppendBatchMaxBytes say).
         var pending = new Task<AppendResult>[events.Count];
         var first = _assignedSeq + 1;
+        var call = Activity.Current;
         for (var i = 0; i < events.Count; i++)
         {
-            var own = StartOwnAppendSpan(events[i], activity);
+            var own = StartOwnAppendSpan(events[i], call);
             pending[i] = Admit(events[i], now, startWriting: false);
             if (own is not null)
             {
-                Activity.Current = activity;
+                Activity.Current = call;
                 _ = EndWhenKeptAsync(own, pending[i]);
             }
         }

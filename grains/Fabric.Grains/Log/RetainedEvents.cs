@@ -67,8 +67,16 @@ public sealed class RetainedEvents(string customer)
             var length = Math.Max(size, Math.Clamp(last * 2, FirstChunkBytes, MaxChunkBytes));
             // A log at its retention frees a chunk about as often as it fills one: reusing it keeps a steady stream
             // from allocating on the large object heap, whose budget triggers full collections.
-            _chunks.Add(length == MaxChunkBytes && _spare is { } spare ? spare : new byte[length]);
-            _spare = null;
+            if (length == MaxChunkBytes && _spare is { } spare)
+            {
+                _chunks.Add(spare);
+                _spare = null;
+            }
+            else
+            {
+                _chunks.Add(new byte[length]);
+            }
+
             _used = 0;
         }
 
