@@ -53,7 +53,7 @@ public sealed class HttpLimitOptions
     /// Longest the gateway keeps reading, and dropping, what a client still sends after the gateway has answered and
     /// decided to close the connection (a request refused before its body: headers over the limit, 431). Closing with
     /// unread data makes the kernel reset the connection, and a client that is still writing then sees the reset, not
-    /// the answer. The reading stops sooner when the client closes or sends nothing for 200 ms. Default 2 seconds;
+    /// the answer. The reading stops sooner when the client closes or sends nothing for 1 second. Default 2 seconds;
     /// 0 = close at once.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]

@@ -12,7 +12,7 @@ namespace Fabric.Gateway.Hosting;
 /// unread in the socket makes the kernel send a reset, and a reset that reaches the client before it has read the
 /// answer replaces the answer: the client sees "connection reset" instead of the 431. So once the HTTP layer is done,
 /// the socket's close waits: what the client still sends is read and dropped until it closes its side, sends nothing
-/// for 200 ms, or Fabric:Http:CloseLinger passes. A close the client started, an abort and a WebSocket are not held.
+/// for a second, or Fabric:Http:CloseLinger passes. A close the client started, an abort and a WebSocket are not held.
 /// Only reads pass through this middleware's wrapper; writes (every socket frame) go straight to the transport. On a TLS
 /// endpoint it does nothing: the TLS layer's end closes the socket before the drain (no endpoint here uses TLS; a
 /// proxy in front terminates it).
@@ -23,7 +23,7 @@ internal static class LingeringClose
     private const int MaxDrainBytes = 1024 * 1024;
 
     // A client that sends nothing for this long has sent what it had in flight.
-    private const int QuietMilliseconds = 200;
+    private const int QuietMilliseconds = 1000;
 
     private const string UpgradeRequested = "fabric.upgrade-requested";
 
