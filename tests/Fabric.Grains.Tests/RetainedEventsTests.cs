@@ -106,6 +106,7 @@ public sealed class RetainedEventsTests
 
         Assert.Equal(0, kept.ChunkBytes);
         Assert.Equal(0, kept.Bytes);
+        Assert.Equal(5_001, kept.FirstSeq);
         kept.Add(Event(5_001));
         AssertSame(Event(5_001), kept.Read(0));
     }

@@ -70,7 +70,7 @@ public sealed class InMemoryEventLog : IEventLog
 
         public LogHead Head
         {
-            get { lock (_lock) { return new LogHead(_events.Count == 0 ? _lastSeq + 1 : _events.FirstSeq, _lastSeq, _epoch); } }
+            get { lock (_lock) { return HeadLocked(); } }
         }
 
         public void Append(LogEpoch epoch, IReadOnlyList<EventEnvelope> events)
@@ -164,8 +164,11 @@ public sealed class InMemoryEventLog : IEventLog
                     _events.DropOldest();
                 }
 
-                return new LogHead(_events.Count == 0 ? _lastSeq + 1 : _events.FirstSeq, _lastSeq, _epoch);
+                return HeadLocked();
             }
         }
+
+        // The retained events' first seq is one past the newest when none is retained, so it is the head's first as is.
+        private LogHead HeadLocked() => new(_events.FirstSeq, _lastSeq, _epoch);
     }
 }
