@@ -12,8 +12,8 @@ internal sealed partial class EventIngestor(CustomerGrains grains, AppendCoalesc
     {
         null => Problems.Unavailable("The event could not be confirmed as stored; retry with the same idempotency key."),
         { Rejected: { } kind } => Problems.TransformRejected(kind),
-        { Dropped: true } => TypedResults.Accepted((string?)null, new IngestResponse(null, null, false, Dropped: true)),
-        var result => TypedResults.Accepted((string?)null, new IngestResponse(result.Id, result.Seq, result.Duplicate)),
+        { Dropped: true } => Accepted(new IngestResponse(null, null, false, Dropped: true)),
+        var result => Accepted(new IngestResponse(result.Id, result.Seq, result.Duplicate)),
     };
 
     /// <summary>
@@ -94,8 +94,10 @@ internal sealed partial class EventIngestor(CustomerGrains grains, AppendCoalesc
 
         GatewayTelemetry.Ingested.Add(appended.Count(r => !r.Duplicate && !r.Dropped && r.Rejected is null), new KeyValuePair<string, object?>("duplicate", false));
         GatewayTelemetry.Ingested.Add(appended.Count(r => r.Duplicate), new KeyValuePair<string, object?>("duplicate", true));
-        return TypedResults.Json(new BatchResponse(results), Api.ApiJsonContext.Default.BatchResponse, statusCode: StatusCodes.Status202Accepted);
+        return new JsonAnswer<BatchResponse>(new BatchResponse(results), Api.ApiJsonContext.Default.BatchResponse, StatusCodes.Status202Accepted);
     }
+
+    private static JsonAnswer<IngestResponse> Accepted(IngestResponse response) => new(response, Api.ApiJsonContext.Default.IngestResponse, StatusCodes.Status202Accepted);
 
     private static partial class Log
     {
