@@ -38,6 +38,7 @@ public static class Program
 
         var app = builder.Build();
         app.UseFabricHttp();
+        app.UseRouting();                    // after the HTTP layer, so a short-circuited endpoint still runs inside it
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapFabricProbes();               // /healthz alive, /readyz cluster + Redis + not draining

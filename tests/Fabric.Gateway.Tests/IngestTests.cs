@@ -17,6 +17,28 @@ public sealed class IngestTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task A_webhook_never_reads_a_credential_and_its_202_is_sent_whole()
+    {
+        var customer = await fixture.NewCustomerAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/{customer}/test")
+        {
+            Content = new StringContent("{\"type\":\"order.created\"}", Encoding.UTF8, "application/json"),
+        };
+        // A provider may send any Authorization header; a webhook is verified by its source's scheme, not by a key.
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "not-a-key");
+
+        var response = await fixture.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        // Written whole with its length, not chunked: one write for headers and body.
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(body.Length, response.Content.Headers.ContentLength);
+        Assert.Null(response.Headers.TransferEncodingChunked);
+        Assert.Equal(1, JsonDocument.Parse(body).RootElement.GetProperty("seq").GetInt64());
+    }
+
+    [Fact]
     public async Task Oversized_body_is_rejected_with_413_and_nothing_is_stored_or_delivered()
     {
         var customer = await fixture.NewCustomerAsync();

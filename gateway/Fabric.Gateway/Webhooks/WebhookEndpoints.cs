@@ -26,6 +26,9 @@ internal static class WebhookEndpoints
             .MapClusterFailures()
             .WithTags("Webhooks")
             .DisableAntiforgery();
+        // Verified by signature, never by credential: run as soon as routing matches, skipping authentication,
+        // authorization and the socket middleware, which only cost a webhook (a DI scope and its handlers).
+        group.ShortCircuit();
         group.MapPost("/{customer}/{source}", ReceiveAsync);
         group.MapMethods("/{customer}/{source}", [HttpMethods.Options], HandshakeAsync);
         return group;
