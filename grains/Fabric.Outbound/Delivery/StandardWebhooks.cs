@@ -1,5 +1,8 @@
+using System.Buffers;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Unicode;
 
 namespace Fabric.Outbound.Delivery;
 
@@ -22,22 +25,41 @@ public static class StandardWebhooks
     public static string Sign(IEnumerable<string> secrets, string id, long timestamp, ReadOnlySpan<byte> body)
     {
         ArgumentNullException.ThrowIfNull(secrets);
-        var prefix = Encoding.UTF8.GetBytes($"{id}.{timestamp}.");
-        var signed = new byte[prefix.Length + body.Length];
-        prefix.CopyTo(signed, 0);
-        body.CopyTo(signed.AsSpan(prefix.Length));
-        var header = new StringBuilder();
-        foreach (var secret in secrets)
+        ArgumentNullException.ThrowIfNull(id);
+        // The signed content in one rented buffer: a delivery is signed on every attempt, for every endpoint.
+        var length = Encoding.UTF8.GetMaxByteCount(id.Length) + 22 + body.Length;
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        try
         {
-            var key = Convert.FromBase64String(secret.StartsWith(SecretPrefix, StringComparison.Ordinal) ? secret[SecretPrefix.Length..] : secret);
-            if (header.Length > 0)
+            if (!Utf8.TryWrite(rented, CultureInfo.InvariantCulture, $"{id}.{timestamp}.", out var prefix))
             {
-                header.Append(' ');
+                throw new InvalidOperationException("The signed prefix did not fit its buffer.");
             }
 
-            header.Append("v1,").Append(Convert.ToBase64String(HMACSHA256.HashData(key, signed)));
-        }
+            body.CopyTo(rented.AsSpan(prefix));
+            var signed = rented.AsSpan(0, prefix + body.Length);
+            var header = new StringBuilder();
+            Span<byte> key = stackalloc byte[128];
+            Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+            foreach (var secret in secrets)
+            {
+                var encoded = secret.StartsWith(SecretPrefix, StringComparison.Ordinal) ? secret.AsSpan(SecretPrefix.Length) : secret.AsSpan();
+                // A key longer than the stack buffer (the spec allows up to 64 bytes) is decoded on the heap.
+                var keyBytes = Convert.TryFromBase64Chars(encoded, key, out var keyLength) ? key[..keyLength] : Convert.FromBase64String(encoded.ToString());
+                HMACSHA256.HashData(keyBytes, signed, mac);
+                if (header.Length > 0)
+                {
+                    header.Append(' ');
+                }
 
-        return header.ToString();
+                header.Append("v1,").Append(Convert.ToBase64String(mac));
+            }
+
+            return header.ToString();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 }

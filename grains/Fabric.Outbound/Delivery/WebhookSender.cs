@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -85,21 +86,29 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<OutboundO
             return null;
         }
 
-        var buffer = new byte[_options.ResponseExcerptBytes];
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        var read = 0;
-        while (read < buffer.Length)
+        var limit = _options.ResponseExcerptBytes;
+        var buffer = ArrayPool<byte>.Shared.Rent(limit);
+        try
         {
-            var n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken);
-            if (n == 0)
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            var read = 0;
+            while (read < limit)
             {
-                break;
+                var n = await stream.ReadAsync(buffer.AsMemory(read, limit - read), cancellationToken);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                read += n;
             }
 
-            read += n;
+            return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read);
         }
-
-        return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read);
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private TimeSpan? RetryAfter(HttpResponseMessage response, DateTimeOffset now)

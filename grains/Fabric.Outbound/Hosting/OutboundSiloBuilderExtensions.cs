@@ -31,7 +31,10 @@ public static class OutboundSiloBuilderExtensions
             // Timeouts are per attempt (the endpoint's own); the factory's handler lifetime is moot with a pooled
             // SocketsHttpHandler that re-resolves names itself.
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            // The attempt log records every attempt; the factory's logging handlers would add a log scope and two
+            // async frames to each of them, logged or not.
+            .RemoveAllLoggers();
         return silo;
     }
 
