@@ -134,12 +134,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         return http.SendAsync(request);
     }
 
-    private static string FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
-    }
+    private static string FreePort() => Ports.Free().ToString(CultureInfo.InvariantCulture);
 }
 
 [CollectionDefinition(Name)]

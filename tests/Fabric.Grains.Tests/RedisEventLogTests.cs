@@ -270,10 +270,5 @@ public sealed class RedisEventLogTests : IAsyncLifetime
         $"evt_{seq}", seq, customer, "test", "test.event", time ?? DateTimeOffset.UtcNow, "application/json",
         System.Text.Encoding.UTF8.GetBytes($"{{\"n\":{seq},\"pad\":\"{new string('x', padding)}\"}}"), $"k{seq}", null);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Ports.Free();
 }
