@@ -11,8 +11,8 @@ internal static class Ports
     private const int First = 20_000;
     private const int Last = 32_000;
 
-    // Started at random so that test processes running side by side rarely walk the same ports.
-    private static int _next = First + Random.Shared.Next(Last - First);
+    // An offset into the range, random at first, so test processes running side by side rarely walk the same ports.
+    private static int _next = Random.Shared.Next(Last - First);
 
     /// <summary>A port nothing listens on now, outside the range outgoing connections draw from.</summary>
     public static int Free()

@@ -21,13 +21,16 @@ public static class StandardWebhooks
     /// <summary>A new secret: <c>whsec_</c> + 32 random bytes in base64 (the spec asks for 24 to 64).</summary>
     public static string NewSecret() => SecretPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
+    // "." + a long's longest decimal form (20 characters) + ".": the signed content's prefix beside the id.
+    private const int TimestampAndDotsBytes = 22;
+
     /// <summary>The <c>webhook-signature</c> header for these secrets.</summary>
     public static string Sign(IEnumerable<string> secrets, string id, long timestamp, ReadOnlySpan<byte> body)
     {
         ArgumentNullException.ThrowIfNull(secrets);
         ArgumentNullException.ThrowIfNull(id);
         // The signed content in one rented buffer: a delivery is signed on every attempt, for every endpoint.
-        var length = Encoding.UTF8.GetMaxByteCount(id.Length) + 22 + body.Length;
+        var length = Encoding.UTF8.GetMaxByteCount(id.Length) + TimestampAndDotsBytes + body.Length;
         var rented = ArrayPool<byte>.Shared.Rent(length);
         try
         {
