@@ -23,6 +23,7 @@ internal sealed partial class CustomerGrain
 
     public async Task RemoveEndpoint(string endpoint)
     {
+        _endpointGrains.Remove(endpoint);
         if (_endpoints.State.Cursors.Remove(endpoint))
         {
             await SaveEndpointsAsync();
@@ -48,12 +49,26 @@ internal sealed partial class CustomerGrain
         return Task.CompletedTask;
     }
 
+    /// <summary>An endpoint's reference, kept: GetGrain resolves the interface's type by reflection on every call.</summary>
+    private IEndpointGrain Endpoint(string endpoint)
+    {
+        if (!_endpointGrains.TryGetValue(endpoint, out var grain))
+        {
+            grain = GrainFactory.GetGrain<IEndpointGrain>(EndpointKey.Of(Customer, endpoint));
+            _endpointGrains[endpoint] = grain;
+        }
+
+        return grain;
+    }
+
+    private readonly Dictionary<string, IEndpointGrain> _endpointGrains = new(StringComparer.Ordinal);
+
     /// <summary>Tells every endpoint the log now ends at <paramref name="lastSeq"/>; one-way, so a slow endpoint costs nothing here.</summary>
     private void NotifyEndpoints(long lastSeq)
     {
         foreach (var endpoint in _endpoints.State.Cursors.Keys)
         {
-            _ = GrainFactory.GetGrain<IEndpointGrain>(EndpointKey.Of(Customer, endpoint)).OnAppended(lastSeq);
+            _ = Endpoint(endpoint).OnAppended(lastSeq);
         }
 
         if (_endpoints.State.Cursors.Count > 0)
@@ -88,7 +103,7 @@ internal sealed partial class CustomerGrain
             if (cursor < _head.LastSeq)
             {
                 lagging = true;
-                _ = GrainFactory.GetGrain<IEndpointGrain>(EndpointKey.Of(Customer, endpoint)).OnAppended(_head.LastSeq);
+                _ = Endpoint(endpoint).OnAppended(_head.LastSeq);
             }
         }
 

@@ -68,7 +68,9 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
         _idempotency = new IdempotencyWindow(_options.IdempotencyWindow, _options.IdempotencyMaxKeys);
     }
 
-    private string Customer => this.GetPrimaryKeyString();
+    private string Customer => _customer ??= this.GetPrimaryKeyString();
+
+    private string? _customer;
 
     /// <summary>
     /// Reads only the log's head (a few small keys, whatever the log holds): the idempotency keys wait for the first
