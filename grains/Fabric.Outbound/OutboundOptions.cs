@@ -62,13 +62,17 @@ public sealed class OutboundOptions
     [Range(1, 1_000_000)]
     public int MaxPendingMessages { get; set; } = 10_000;
 
-    /// <summary>Delivered messages kept per endpoint with their attempts, newest first. Default 1,000.</summary>
+    /// <summary>
+    /// Delivered messages kept per endpoint with their attempts, newest first (an eighth more between trims). Saved
+    /// apart from the delivery state, every <see cref="HistorySaveInterval"/>. Default 1,000.
+    /// </summary>
     [Range(0, 100_000)]
     public int KeepDelivered { get; set; } = 1_000;
 
     /// <summary>
     /// Failed messages kept per endpoint with their attempts, for replay; the oldest go first. Default 1,000: the
-    /// attempt log lives in the endpoint's grain state, which is written whole (about 4 MB at the bounds).
+    /// attempt log lives in the endpoint's grain state, which is written whole (about 4 MB at the bounds). An eighth
+    /// more is kept between trims.
     /// </summary>
     [Range(1, 1_000_000)]
     public int KeepFailed { get; set; } = 1_000;
@@ -82,10 +86,18 @@ public sealed class OutboundOptions
     public TimeSpan SecretOverlap { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>
-    /// How often an endpoint saves its cursor, pending messages and attempt log while delivering (configuration changes
-    /// are saved at once). A crash re-delivers, or re-attempts sooner than scheduled, at most this much of its work:
-    /// delivery is at-least-once. Default 1 second.
+    /// How often an endpoint saves its cursor, pending messages and failed messages while delivering (configuration
+    /// changes are saved at once). A crash re-delivers, or re-attempts sooner than scheduled, at most this much of its
+    /// work: delivery is at-least-once. Default 1 second.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan SaveInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often an endpoint saves its record of delivered messages (<see cref="KeepDelivered"/>) while delivering; it
+    /// is saved too when the activation ends. A crash loses at most this much of that record, never a delivery.
+    /// Default 10 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan HistorySaveInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

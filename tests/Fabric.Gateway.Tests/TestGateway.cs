@@ -19,6 +19,8 @@ public sealed class TestGateway : IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>Registers a fresh customer with the unsigned source <see cref="GatewayFixture.TestSource"/>.</summary>
     public Task<string> NewCustomerAsync() => GatewayFixture.NewCustomerAsync(Http);
 

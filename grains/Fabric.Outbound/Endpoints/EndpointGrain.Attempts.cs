@@ -178,7 +178,7 @@ internal sealed partial class EndpointGrain
             headers["traceparent"] = traceparent;
         }
 
-        var result = await _sender.SendAsync(new Uri(config.Url), headers, body, config.Timeout, _stopping.Token);
+        var result = await _sender.SendAsync(Url(config), headers, body, config.Timeout, _stopping.Token);
         activity?.SetTag("http.response.status_code", result.Attempt.ResponseStatus);
         if (!result.Succeeded)
         {
@@ -187,6 +187,21 @@ internal sealed partial class EndpointGrain
 
         return result;
     }
+
+    /// <summary>The endpoint's URL, parsed once per configuration rather than once per attempt.</summary>
+    private Uri Url(EndpointRecord config)
+    {
+        if (_url is null || !ReferenceEquals(_urlOf, config.Url))
+        {
+            _urlOf = config.Url;
+            _url = new Uri(config.Url);
+        }
+
+        return _url;
+    }
+
+    private Uri? _url;
+    private string? _urlOf;
 
     /// <summary>The secrets that sign now: the newest, and the ones it replaced until their overlap ends.</summary>
     private IReadOnlyList<string> Secrets(EndpointRecord config)
@@ -255,11 +270,9 @@ internal sealed partial class EndpointGrain
         else
         {
             OutboundTelemetry.Delivered.Add(1);
-            State.Delivered.Add(message);
-            if (State.Delivered.Count > _options.KeepDelivered)
-            {
-                State.Delivered.RemoveRange(0, State.Delivered.Count - _options.KeepDelivered);
-            }
+            _history.State.Delivered.Add(message);
+            KeepNewest(_history.State.Delivered, _options.KeepDelivered);
+            _historyDirty = true;
         }
 
         _dirty = true;
@@ -268,9 +281,18 @@ internal sealed partial class EndpointGrain
     private void AddFailed(Message message)
     {
         State.Failed.Add(message);
-        if (State.Failed.Count > _options.KeepFailed)
+        KeepNewest(State.Failed, _options.KeepFailed);
+    }
+
+    /// <summary>
+    /// Drops the oldest past <paramref name="keep"/>, in steps of an eighth of it: dropping one per settled message
+    /// moved the whole list every time.
+    /// </summary>
+    private static void KeepNewest(List<Message> messages, int keep)
+    {
+        if (messages.Count > keep + (keep / 8))
         {
-            State.Failed.RemoveRange(0, State.Failed.Count - _options.KeepFailed);
+            messages.RemoveRange(0, messages.Count - keep);
         }
     }
 

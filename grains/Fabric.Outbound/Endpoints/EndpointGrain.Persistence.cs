@@ -34,6 +34,31 @@ internal sealed partial class EndpointGrain
 
     private readonly Fabric.Grains.StateWrites _writes = new();
 
+    /// <summary>The delivered record, written apart from the delivery state and less often (see <see cref="EndpointHistory"/>).</summary>
+    private Task SaveHistoryAsync() => _historyWrites.WriteAsync(async () =>
+    {
+        if (State.Config is null)
+        {
+            return;
+        }
+
+        _historyDirty = false;
+        _lastHistorySave = Stopwatch.GetTimestamp();
+        try
+        {
+            await _history.WriteStateAsync();
+        }
+        catch
+        {
+            _historyDirty = true;
+            throw;
+        }
+    });
+
+    private readonly Fabric.Grains.StateWrites _historyWrites = new();
+    private bool _historyDirty;
+    private long _lastHistorySave;
+
     /// <summary>
     /// While anything is pending, a reminder ticks every minute (Orleans' shortest): if the activation or its silo is
     /// gone, the tick brings the endpoint back to deliver. Registered here when work appears; dropped by the first tick

@@ -68,6 +68,11 @@ internal sealed partial class EndpointGrain
                     await SaveAsync();
                 }
 
+                if (_historyDirty && Stopwatch.GetElapsedTime(_lastHistorySave) >= _options.HistorySaveInterval)
+                {
+                    await SaveHistoryAsync();
+                }
+
                 wait = NextWait(_time.GetUtcNow());
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -82,22 +87,42 @@ internal sealed partial class EndpointGrain
                 continue;
             }
 
-            // Fabric's clock for due attempts (tests move it); real time for the save debounce.
-            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            var timers = new List<Task> { _wake.Task };
-            if (wait is { } w)
-            {
-                timers.Add(Task.Delay(w, _time, cancel.Token));
-            }
-
-            if (_dirty)
-            {
-                timers.Add(Task.Delay(_options.SaveInterval, cancel.Token));
-            }
-
-            await Task.WhenAny(timers);
-            await cancel.CancelAsync();
+            await WaitAsync(wait);
         }
+    }
+
+    /// <summary>
+    /// Waits for a wake-up, the next due attempt (Fabric's clock: tests move it) or, while something is unsaved, the
+    /// next save (real time). The save timer is kept across turns: the loop turns about twice per delivery.
+    /// </summary>
+    private async Task WaitAsync(TimeSpan? wait)
+    {
+        if (NextSave() is { } left && (_saveDue is null || _saveDue.IsCompleted))
+        {
+            _saveDue = Task.Delay(left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1), _stopping.Token);
+        }
+
+        var save = _dirty || _historyDirty ? _saveDue : null;
+        if (wait is not { } w)
+        {
+            await (save is null ? _wake!.Task : Task.WhenAny(_wake!.Task, save));
+            return;
+        }
+
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        var due = Task.Delay(w, _time, cancel.Token);
+        await (save is null ? Task.WhenAny(_wake!.Task, due) : Task.WhenAny(_wake!.Task, due, save));
+        await cancel.CancelAsync();
+    }
+
+    private Task? _saveDue;
+
+    /// <summary>How long until the next save of what is unsaved, or null when all is saved.</summary>
+    private TimeSpan? NextSave()
+    {
+        TimeSpan? state = _dirty ? _options.SaveInterval - Stopwatch.GetElapsedTime(_lastSave) : null;
+        TimeSpan? history = _historyDirty ? _options.HistorySaveInterval - Stopwatch.GetElapsedTime(_lastHistorySave) : null;
+        return state is { } s && history is { } h ? (s < h ? s : h) : state ?? history;
     }
 
     /// <summary>

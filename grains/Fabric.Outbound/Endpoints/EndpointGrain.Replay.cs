@@ -15,7 +15,7 @@ internal sealed partial class EndpointGrain
         IEnumerable<Message> messages = status switch
         {
             MessageStatus.Pending => State.Manual.Concat(_open.Values),
-            MessageStatus.Delivered => Enumerable.Reverse(State.Delivered),
+            MessageStatus.Delivered => Enumerable.Reverse(_history.State.Delivered),
             _ => Enumerable.Reverse(State.Failed),
         };
         return Task.FromResult<IReadOnlyList<MessageView>?>([.. messages.Take(limit).Select(m => m.View(status))]);
@@ -33,7 +33,7 @@ internal sealed partial class EndpointGrain
             return RetryOutcome.Queued;
         }
 
-        var message = State.Failed.FindLast(m => m.EventId == eventId) ?? State.Delivered.FindLast(m => m.EventId == eventId);
+        var message = State.Failed.FindLast(m => m.EventId == eventId) ?? _history.State.Delivered.FindLast(m => m.EventId == eventId);
         if (message is null)
         {
             return RetryOutcome.UnknownMessage;
@@ -79,7 +79,7 @@ internal sealed partial class EndpointGrain
     private void Requeue(Message message, bool recovering)
     {
         State.Failed.Remove(message);
-        State.Delivered.Remove(message);
+        _historyDirty |= _history.State.Delivered.Remove(message);
         message.Due = _time.GetUtcNow();
         message.Reason = null;
         message.Recovering = recovering;

@@ -25,6 +25,7 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
 {
     private readonly IPersistentState<EndpointState> _state;
     private readonly IPersistentState<EndpointTransform> _transformState;
+    private readonly IPersistentState<EndpointHistory> _history;
     private readonly WasmRuntime _wasm;
     private readonly OutboundOptions _options;
     private readonly WebhookSender _sender;
@@ -37,6 +38,7 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
     public EndpointGrain(
         [PersistentState("endpoint")] IPersistentState<EndpointState> state,
         [PersistentState("transform")] IPersistentState<EndpointTransform> transform,
+        [PersistentState("history")] IPersistentState<EndpointHistory> history,
         WasmRuntime wasm,
         IOptions<OutboundOptions> options,
         WebhookSender sender,
@@ -46,6 +48,7 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
     {
         _state = state;
         _transformState = transform;
+        _history = history;
         _wasm = wasm;
         _options = options.Value;
         _sender = sender;
@@ -56,9 +59,13 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
 
     private EndpointState State => _state.State;
 
-    private (string Customer, string Endpoint) Key => EndpointKey.Parse(this.GetPrimaryKeyString());
+    private (string Customer, string Endpoint) Key => _key ??= EndpointKey.Parse(this.GetPrimaryKeyString());
 
-    private ICustomerGrain CustomerGrain => GrainFactory.GetGrain<ICustomerGrain>(Key.Customer);
+    // Kept for the activation's life: GetGrain resolves the interface's type by reflection on every call.
+    private ICustomerGrain CustomerGrain => _customerGrain ??= GrainFactory.GetGrain<ICustomerGrain>(Key.Customer);
+
+    private (string Customer, string Endpoint)? _key;
+    private ICustomerGrain? _customerGrain;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -69,6 +76,13 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
         }
 
         _savedCursor = State.Cursor;
+        if (State.Delivered.Count > 0)
+        {
+            // Written before the history had its own state: it moves there with the next saves.
+            _history.State.Delivered.InsertRange(0, State.Delivered);
+            State.Delivered = [];
+            _dirty = _historyDirty = true;
+        }
 
         if (State.Config is not null)
         {
@@ -89,6 +103,18 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // What was not saved is delivered again from the saved cursor: at-least-once.
+                Log.SaveFailed(_logger, ex, Key.Endpoint);
+            }
+        }
+
+        if (State.Config is not null && _historyDirty)
+        {
+            try
+            {
+                await SaveHistoryAsync();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
                 Log.SaveFailed(_logger, ex, Key.Endpoint);
             }
         }
@@ -203,6 +229,7 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
         {
             // After the writes under way; the loop's next save finds no configuration and writes nothing.
             await _writes.WriteAsync(() => _state.ClearStateAsync());
+            await _historyWrites.WriteAsync(() => _history.ClearStateAsync());
             if (_transformState.State.Record is not null)
             {
                 await _transformWrites.WriteAsync(_transformState.ClearStateAsync);
