@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark suite, in one command: every scenario against Fabric, the bare-Kestrel baseline and the peers
-# (SignalR, Node ws), alternating, RUNS times each, then a results file with medians, ratios and plots.
+# (SignalR, Node ws), scenario by scenario with every server in turn, RUNS times each, then a results file with medians,
+# ratios and plots.
 #
 #   bench/run.sh                 full suite, 3 runs; writes bench/results/<date>.md, .jsonl and PNGs (~20 min)
 #   bench/run.sh --runs 5        more runs
@@ -134,10 +135,15 @@ want() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
 for run in $(seq 1 "$runs"); do
   echo "run $run/$runs" >&2
   if want ingest; then
-    measure kestrel "$run" ingest --url "${base[kestrel]}/ingest" $ingest_args
-    # The same client signing every request, which bare Kestrel ignores: the baseline for signed ingest, so both sides of
-    # that ratio pay the client's HMAC on these shared cores.
-    measure kestrel "$run" ingest --label kestrel-signed --url "${base[kestrel]}/ingest" --sign-secret "$bench_secret" $ingest_args
+    # Bare Kestrel just before Fabric's embedded surfaces on odd runs and just after them on even runs, so a drift over
+    # the scenario favours neither; distributed mode after both.
+    kestrel_ingest() {
+      measure kestrel "$run" ingest --url "${base[kestrel]}/ingest" $ingest_args
+      # The same client signing every request, which bare Kestrel ignores: the baseline for signed ingest, so both sides
+      # of that ratio pay the client's HMAC on these shared cores.
+      measure kestrel "$run" ingest --label kestrel-signed --url "${base[kestrel]}/ingest" --sign-secret "$bench_secret" $ingest_args
+    }
+    [ $((run % 2)) = 0 ] || kestrel_ingest
     # Today's build, then (with --before) the other one, each surface labelled with the build's suffix.
     for build in "" ${before:+-before}; do
       server=fabric$build
@@ -147,6 +153,9 @@ for run in $(seq 1 "$runs"); do
       # The publish API with an API key: one event per request, then batches of 100.
       measure "$server" "$run" ingest --label "fabric-publish$build" --url "${base[$server]}/v1/customers/bench/events" --publish --bearer "$bench_key" $ingest_args
       measure "$server" "$run" ingest --label "fabric-batch$build" --url "${base[$server]}/v1/customers/bench/events/batch" --batch 100 --bearer "$bench_key" $ingest_args
+    done
+    [ $((run % 2)) = 1 ] || kestrel_ingest
+    for build in "" ${before:+-before}; do
       # Acknowledged durably: distributed mode (scripts/cluster: Redis with AOF everysec, 2 silos, 2 gateways), all on
       # this machine, load through one gateway; the other build's cluster is its own scripts/cluster and binaries.
       tree=.; [ -z "$build" ] || tree=$before_dir
@@ -186,27 +195,42 @@ print(int(statistics.median(r)/2) if r else '')" "$results")}
   [ -n "$rate" ] || { echo "e2e needs --rate or an ingest run" >&2; exit 2; }
 fi
 
+# Scenario by scenario, every server in turn: a ratio between two servers is measured a minute or two apart, not
+# the length of a whole server's pass (the machine's speed drifts by more than that over a quarter of an hour). Odd
+# runs take the servers in the listed order, even runs in reverse, so a drift within a scenario favours none of them.
+socket_servers=(fabric ${before:+fabric-before} fabric-quiet kestrel signalr node-ws)
 for run in $(seq 1 "$runs"); do
   echo "run $run/$runs (sockets)" >&2
-  for server in fabric ${before:+fabric-before} fabric-quiet kestrel signalr node-ws; do
-    # fabric-quiet answers one question (what telemetry costs), in the two scenarios where it runs per delivery.
-    if [ "$server" = fabric-quiet ] && ! want e2e && ! want fanout; then continue; fi
-    if want e2e; then
+  servers=("${socket_servers[@]}")
+  if [ $((run % 2)) = 0 ]; then
+    for ((i = ${#socket_servers[@]} - 1, j = 0; i >= 0; i--, j++)); do servers[j]=${socket_servers[i]}; done
+  fi
+  if want e2e; then
+    for server in "${servers[@]}"; do
       measure "$server" "$run" e2e --kind "${kind[$server]}" --base "${base[$server]}" --rate "$rate" $e2e_args
-    fi
-    if want fanout; then
-      for size in $fanout_sizes; do
+    done
+  fi
+  if want fanout; then
+    for size in $fanout_sizes; do
+      for server in "${servers[@]}"; do
         measure "$server" "$run" fanout --kind "${kind[$server]}" --base "${base[$server]}" --sockets "${size%%:*}" --events "${size##*:}"
       done
-    fi
+    done
+  fi
+  # fabric-quiet answers one question (what telemetry costs), in the two scenarios where it runs per delivery.
+  for server in "${servers[@]}"; do
     if want chat && [ "${kind[$server]}" != raw ] && [ "$server" != fabric-quiet ]; then
       # A room of sockets publishing through their own sockets: Fabric's publish op beside a SignalR hub method.
       measure "$server" "$run" chat --kind "${kind[$server]}" --base "${base[$server]}" $chat_args
     fi
+  done
+  for server in "${servers[@]}"; do
     if want outbound && [[ "$server" == fabric || "$server" == fabric-before ]]; then
       # Outbound webhooks: events posted at a fixed rate, each signed and delivered to every endpoint of the customer.
       measure "$server" "$run" outbound --base "${base[$server]}" --admin-key "$bench_admin" $outbound_args
     fi
+  done
+  for server in "${servers[@]}"; do
     if want idle && [ "$server" != fabric-quiet ]; then
       start "$server"
       $client idle --kind "${kind[$server]}" --base "${base[$server]}" --pid "$server_pid" --sockets "$idle_sockets" \
