@@ -9,7 +9,7 @@ using Fabric.Bench.Sockets;
 //   ingest  --url URL [--seconds 10] [--concurrency 32] [--body-bytes 512] [--warmup 15]
 //           [--sign-secret whsec_…] (Standard Webhooks) | [--publish] [--batch N] [--bearer KEY] (publish API)
 //           [--attach module.wasm --admin-key KEY] (a Wasm transform on the webhook source, attached before the warm-up)
-//   fanout  --kind fabric|raw|signalr --base URL [--sockets 1000] [--events 200] [--body-bytes 128] [--sources 8]
+//   fanout  --kind fabric|raw|signalr --base URL [--sockets 1000] [--events 200] [--body-bytes 128] [--sources 8] [--warm-bursts 5] [--bursts 3]
 //   e2e     --kind K --base URL --rate R [--sockets 1] [--seconds 10] [--warmup 10] [--body-bytes 512]
 //   chat    --kind fabric|signalr --base URL [--sockets 100] [--rate 5] (messages/s per socket) [--seconds 10] [--warmup 10] [--body-bytes 256]
 //   outbound --base URL --admin-key KEY [--endpoints 10] [--rate 500] (events/s) [--seconds 10] [--warmup 5] [--body-bytes 512]

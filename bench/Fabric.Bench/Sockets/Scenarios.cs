@@ -8,37 +8,58 @@ namespace Fabric.Bench.Sockets;
 internal static class Scenarios
 {
     /// <summary>
-    /// Fan-out: <c>sockets</c> sockets of one customer, then a burst of <c>events</c> posted by 4 workers; deliveries/s
-    /// is every delivery counted over the time from the first post to the last delivery.
+    /// Fan-out: <c>sockets</c> sockets of one customer, then <c>bursts</c> bursts of <c>events</c> posted by 4 workers
+    /// (after <c>warm-bursts</c> unmeasured ones of the same size); deliveries/s is every delivery of a burst counted
+    /// over the time from its first post to its last delivery, and the line reports the median burst.
     /// </summary>
+    /// <remarks>
+    /// One burst lasts a second or two. Measured once, right after a warm-up of 100 events, it read the same build at
+    /// 390,000 and 760,000 deliveries/s in consecutive starts, and five bursts in a row of one start rose from 460,000
+    /// to 1,350,000: it measured how far tiered compilation had got as much as the server. Every server gets the same
+    /// warm-up and the same bursts.
+    /// </remarks>
     public static async Task<Dictionary<string, object>> FanOutAsync(Target target, Args args)
     {
         var n = args.Int("sockets", 1000);
         var events = args.Int("events", 200);
+        var bursts = Math.Max(1, args.Int("bursts", 3));
         using var poster = new Poster(target.PostUrl, args.Int("body-bytes", 128), 8);
         await using var fleet = await SocketFleet.OpenAsync(target, n, 64, args.Int("sources", 8), 8192, CancellationToken.None);
         await WarmAsync(fleet, poster, Math.Min(events, 100));
+        for (var w = args.Int("warm-bursts", 5); w > 0; w--)
+        {
+            await poster.BurstAsync(events, 4);
+            await SettleAsync(fleet, long.MaxValue, TimeSpan.FromSeconds(60));
+        }
 
-        fleet.Reset(record: true);
-        var started = Stopwatch.GetTimestamp();
-        await poster.BurstAsync(events, 4);
         var expected = (long)events * n;
-        var complete = await SettleAsync(fleet, expected, TimeSpan.FromSeconds(args.Double("timeout", 120)));
-        var seconds = Stopwatch.GetElapsedTime(started, Math.Max(fleet.LastDeliveryAt, started + 1)).TotalSeconds;
-        var latency = Stats.From(fleet.SortedLatencies());
+        var measured = new List<(double PerSecond, double Seconds, long Delivered, bool Complete, Stats Latency)>();
+        for (var b = 0; b < bursts; b++)
+        {
+            fleet.Reset(record: true);
+            var started = Stopwatch.GetTimestamp();
+            await poster.BurstAsync(events, 4);
+            var complete = await SettleAsync(fleet, expected, TimeSpan.FromSeconds(args.Double("timeout", 120)));
+            var seconds = Stopwatch.GetElapsedTime(started, Math.Max(fleet.LastDeliveryAt, started + 1)).TotalSeconds;
+            measured.Add((fleet.Delivered / seconds, seconds, fleet.Delivered, complete, Stats.From(fleet.SortedLatencies())));
+        }
+
+        var median = measured.OrderBy(m => m.PerSecond).ElementAt(measured.Count / 2);
         return new()
         {
             ["sockets"] = n,
             ["events"] = events,
+            ["bursts"] = bursts,
             ["expected"] = expected,
-            ["delivered"] = fleet.Delivered,
+            ["delivered"] = median.Delivered,
             ["closes"] = fleet.Closes,
-            ["complete"] = complete,
-            ["seconds"] = Math.Round(seconds, 3),
-            ["deliveries_per_s"] = Math.Round(fleet.Delivered / seconds),
-            ["p50_ms"] = Math.Round(latency.P50, 3),
-            ["p99_ms"] = Math.Round(latency.P99, 3),
-            ["max_ms"] = Math.Round(latency.Max, 3),
+            ["complete"] = measured.TrueForAll(m => m.Complete),
+            ["seconds"] = Math.Round(median.Seconds, 3),
+            ["deliveries_per_s"] = Math.Round(median.PerSecond),
+            ["bursts_per_s"] = measured.Select(m => Math.Round(m.PerSecond)).ToArray(),
+            ["p50_ms"] = Math.Round(median.Latency.P50, 3),
+            ["p99_ms"] = Math.Round(median.Latency.P99, 3),
+            ["max_ms"] = Math.Round(median.Latency.Max, 3),
             ["post_errors"] = poster.Errors,
         };
     }
