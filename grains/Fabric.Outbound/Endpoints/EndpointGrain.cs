@@ -229,7 +229,8 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
         {
             // After the writes under way; the loop's next save finds no configuration and writes nothing.
             await _writes.WriteAsync(() => _state.ClearStateAsync());
-            await _historyWrites.WriteAsync(() => _history.ClearStateAsync());
+            // Checked after the writes under way: one of them may be the record's first.
+            await _historyWrites.WriteAsync(() => _history.RecordExists ? _history.ClearStateAsync() : Task.CompletedTask);
             if (_transformState.State.Record is not null)
             {
                 await _transformWrites.WriteAsync(_transformState.ClearStateAsync);
