@@ -94,29 +94,35 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
-        if (State.Config is not null && _dirty)
+        if (State.Config is null)
         {
-            try
-            {
-                await SaveAsync();
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // What was not saved is delivered again from the saved cursor: at-least-once.
-                Log.SaveFailed(_logger, ex, Key.Endpoint);
-            }
+            return;
         }
 
-        if (State.Config is not null && _historyDirty)
+        if (_dirty)
         {
-            try
-            {
-                await SaveHistoryAsync();
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                Log.SaveFailed(_logger, ex, Key.Endpoint);
-            }
+            await SaveLastAsync(SaveAsync);
+        }
+
+        if (_historyDirty)
+        {
+            await SaveLastAsync(SaveHistoryAsync);
+        }
+    }
+
+    /// <summary>
+    /// A save as the activation ends. A failure is logged: what the delivery state did not save is delivered again from
+    /// the saved cursor (at-least-once); what the delivered record did not save is missing from it.
+    /// </summary>
+    private async Task SaveLastAsync(Func<Task> save)
+    {
+        try
+        {
+            await save();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.SaveFailed(_logger, ex, Key.Endpoint);
         }
     }
 
