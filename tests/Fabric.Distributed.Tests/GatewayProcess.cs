@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Fabric.Distributed.Tests;
@@ -32,7 +31,7 @@ public sealed class GatewayProcess : IAsyncDisposable
     {
         var root = LocalCluster.FindRoot();
         var dll = Path.Combine(root, "gateway", "Fabric.Gateway", "bin", LocalCluster.BuildConfiguration(), "net10.0", "Fabric.Gateway.dll");
-        var (http, silo, gateway) = (FreePort(), FreePort(), FreePort());
+        var (http, silo, gateway) = (Ports.Free(), Ports.Free(), Ports.Free());
         string[] args =
         [
             dll, "--urls", $"http://127.0.0.1:{http}",
@@ -92,6 +91,4 @@ public sealed class GatewayProcess : IAsyncDisposable
             }
         }
     }
-
-    private static int FreePort() => Ports.Free();
 }

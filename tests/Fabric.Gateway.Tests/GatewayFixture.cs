@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -56,8 +54,8 @@ public sealed class GatewayFixture : IAsyncLifetime
 
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["Fabric:Embedded:SiloPort"] = FreePort(),
-                ["Fabric:Embedded:GatewayPort"] = FreePort(),
+                ["Fabric:Embedded:SiloPort"] = Ports.Free().ToString(CultureInfo.InvariantCulture),
+                ["Fabric:Embedded:GatewayPort"] = Ports.Free().ToString(CultureInfo.InvariantCulture),
                 ["Fabric:Webhooks:MaxBodyBytes"] = MaxBodyBytes.ToString(CultureInfo.InvariantCulture),
                 ["Fabric:Sockets:MaxMessageBytes"] = MaxMessageBytes.ToString(CultureInfo.InvariantCulture),
                 ["Fabric:Sockets:MaxInvalidFramesPerMinute"] = "3",
@@ -133,8 +131,6 @@ public sealed class GatewayFixture : IAsyncLifetime
 
         return http.SendAsync(request);
     }
-
-    private static string FreePort() => Ports.Free().ToString(CultureInfo.InvariantCulture);
 }
 
 [CollectionDefinition(Name)]

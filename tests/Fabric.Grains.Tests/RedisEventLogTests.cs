@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Fabric.Contracts;
 using Fabric.Grains.Log;
 using Fabric.Grains.Redis;
@@ -19,7 +17,7 @@ public sealed class RedisEventLogTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         _redis = Process.Start(new ProcessStartInfo("redis-server", $"--port {port} --bind 127.0.0.1 --save \"\" --appendonly no")
         {
             RedirectStandardOutput = true,
@@ -269,6 +267,4 @@ public sealed class RedisEventLogTests : IAsyncLifetime
     private static EventEnvelope Envelope(string customer, long seq, DateTimeOffset? time = null, int padding = 0) => new(
         $"evt_{seq}", seq, customer, "test", "test.event", time ?? DateTimeOffset.UtcNow, "application/json",
         System.Text.Encoding.UTF8.GetBytes($"{{\"n\":{seq},\"pad\":\"{new string('x', padding)}\"}}"), $"k{seq}", null);
-
-    private static int FreePort() => Ports.Free();
 }
