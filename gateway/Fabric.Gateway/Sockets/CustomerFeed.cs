@@ -18,6 +18,7 @@ internal sealed partial class CustomerFeed
     private readonly ILogger _logger;
     private readonly SortedDictionary<long, EventEnvelope> _pending = [];
     private readonly List<SocketSession> _sessions = [];
+    private readonly PresenceWatchers _watchers = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // The ids of the last seqs released: a push that names another event at one of them proves the log went back.
@@ -68,11 +69,6 @@ internal sealed partial class CustomerFeed
         get { lock (_lock) { return _pendingBytes; } }
     }
 
-    public int SessionCount
-    {
-        get { lock (_lock) { return _sessions.Count; } }
-    }
-
     public void Add(SocketSession session)
     {
         lock (_lock)
@@ -87,7 +83,44 @@ internal sealed partial class CustomerFeed
         lock (_lock)
         {
             _sessions.Remove(session);
+            _watchers.Remove(session, session.Watching);
             return _sessions.Count == 0;
+        }
+    }
+
+    /// <summary>The session hears joins and leaves in <paramref name="topics"/> too.</summary>
+    public void Watch(SocketSession session, IReadOnlyList<string> topics)
+    {
+        lock (_lock)
+        {
+            _watchers.Add(session, topics);
+            session.Watching = [.. session.Watching.Union(topics, StringComparer.Ordinal)];
+        }
+    }
+
+    /// <summary>The session no longer hears joins and leaves in <paramref name="topics"/>.</summary>
+    public void Unwatch(SocketSession session, IReadOnlyList<string> topics)
+    {
+        lock (_lock)
+        {
+            if (session.Watching.Count > 0)
+            {
+                _watchers.Remove(session, topics);
+                session.Watching = [.. session.Watching.Except(topics, StringComparer.Ordinal)];
+            }
+        }
+    }
+
+    /// <summary>Queues <paramref name="frame"/> (made once, if anyone watches) on every socket watching <paramref name="topic"/>.</summary>
+    public void SendToWatchers(string topic, Func<byte[]> frame)
+    {
+        lock (_lock)
+        {
+            byte[]? bytes = null;
+            foreach (var session in _watchers.Of(topic))
+            {
+                session.Enqueue(bytes ??= frame());
+            }
         }
     }
 

@@ -205,15 +205,7 @@ internal sealed partial class FeedRegistry
             return;
         }
 
-        byte[]? frame = null;
-        foreach (var session in feed.Sessions())
-        {
-            if (session.Watching.Contains(change.Topic, StringComparer.Ordinal))
-            {
-                frame ??= SocketReplies.Membership(change.Joined, change.Topic, SocketCommands.Member(change.Member));
-                session.Enqueue(frame);
-            }
-        }
+        feed.SendToWatchers(change.Topic, () => SocketReplies.Membership(change.Joined, change.Topic, SocketCommands.Member(change.Member)));
     }
 
     /// <summary>An operator closed a session: 4003, whichever customer feed holds it here.</summary>

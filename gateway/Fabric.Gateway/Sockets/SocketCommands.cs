@@ -90,10 +90,7 @@ internal sealed partial class SocketCommands(
                 if (ValidateTopics(session, frame.Topics, adding: false, @ref))
                 {
                     feed.Unsubscribe(session, frame.Topics!, @ref);
-                    if (session.Watching.Count > 0)
-                    {
-                        session.Watching = [.. session.Watching.Except(frame.Topics!, StringComparer.Ordinal)];
-                    }
+                    feed.Unwatch(session, frame.Topics!);
 
                     await registry.UpdateSessionAsync(session);
                 }
@@ -135,7 +132,7 @@ internal sealed partial class SocketCommands(
             session.BeginHandling();
             if (frame.Presence == true)
             {
-                session.Watching = [.. session.Watching.Union(frame.Topics!, StringComparer.Ordinal)];
+                feed.Watch(session, frame.Topics!);
             }
 
             await feed.SubscribeAsync(session, frame.Topics!, frame.Since, frame.Epoch, @ref);

@@ -19,7 +19,7 @@ internal sealed partial class CustomerGrain
 
         if (_gatewayGenerations.TryGetValue(gatewayId, out var known) && known > generation)
         {
-            return new Registration(_head.LastSeq, _epoch, SessionsOf(gatewayId));
+            return new Registration(_head.LastSeq, _epoch, _sessions.CountOf(gatewayId));
         }
 
         _gatewayGenerations[gatewayId] = generation;
@@ -32,7 +32,7 @@ internal sealed partial class CustomerGrain
             await SaveRegistrationsAsync();
         }
 
-        return new Registration(_head.LastSeq, _epoch, SessionsOf(gatewayId));
+        return new Registration(_head.LastSeq, _epoch, _sessions.CountOf(gatewayId));
     }
 
     /// <summary>

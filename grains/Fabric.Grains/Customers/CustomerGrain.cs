@@ -35,6 +35,7 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
     private readonly IPersistentState<SourceTransforms> _transformState;
     private readonly WasmRuntime _wasm;
     private readonly StreamConsumers _streamConsumers;
+    private readonly SessionTable _sessions;
     private LogHead _head = LogHead.Empty;
     private LogEpoch _epoch = LogEpoch.New(0);
 
@@ -66,6 +67,7 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
             GetDateTime = () => _time.GetUtcNow().UtcDateTime,
         };
         _idempotency = new IdempotencyWindow(_options.IdempotencyWindow, _options.IdempotencyMaxKeys);
+        _sessions = new SessionTable(_time, _options.ObserverExpiry, Announce);
     }
 
     private string Customer => _customer ??= this.GetPrimaryKeyString();
