@@ -18,19 +18,6 @@ public sealed class StateWrites
         return _last;
     }
 
-    /// <summary>Waits for the writes under way, ignoring their outcome.</summary>
-    public async Task DrainAsync()
-    {
-        try
-        {
-            await _last;
-        }
-        catch (Exception)
-        {
-            // Its caller was told.
-        }
-    }
-
     private static async Task AfterAsync(Task previous, Func<Task> write)
     {
         try

@@ -11,17 +11,16 @@ internal readonly record struct PresenceNotice(string Topic, bool Joined, Presen
 /// the grain calls it within one turn, so no caller sees a session half changed.
 /// </summary>
 /// <remarks>
-/// Presence is indexed by pattern (pattern → sub → sessions holding it), so a session's change costs in proportion to its
-/// own topics, whatever the number of sessions or watched topics: the patterns that match a topic are the topic itself
-/// and each of its prefixes followed by <c>*</c>, a handful of lookups.
+/// A session's change costs in proportion to its own topics, whatever the number of sessions or watched topics: only
+/// the watched topics its own patterns match can see its sub join or leave, and membership is a lookup in
+/// <see cref="PresenceIndex"/>.
 /// </remarks>
 internal sealed class SessionTable(TimeProvider time, TimeSpan expiry, Action<PresenceNotice> announce)
 {
     private readonly Dictionary<string, SessionInfo> _sessions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, SessionInfo>> _bySub = new(StringComparer.Ordinal);
 
-    // Pattern a session holds → sub → how many times its sessions hold it: membership, computed per topic.
-    private readonly Dictionary<string, Dictionary<string, int>> _byPattern = new(StringComparer.Ordinal);
+    private readonly PresenceIndex _members = new();
 
     // Watched topic → gateway → how many of its sessions watch it: where joins and leaves go. The sorted copy finds the
     // watched topics under a prefix pattern.
@@ -42,7 +41,9 @@ internal sealed class SessionTable(TimeProvider time, TimeSpan expiry, Action<Pr
     public int Count => _sessions.Count;
 
     /// <summary>Index probes made so far: what a change costs, counted rather than timed.</summary>
-    public long Probes { get; private set; }
+    public long Probes => _probes + _members.Probes;
+
+    private long _probes;
 
     /// <summary>Admits <paramref name="session"/> (or refreshes it) unless the customer holds <paramref name="limit"/> already.</summary>
     public bool Connect(SessionInfo session, int limit)
@@ -131,14 +132,8 @@ internal sealed class SessionTable(TimeProvider time, TimeSpan expiry, Action<Pr
     {
         ArgumentException.ThrowIfNullOrEmpty(topic);
         ExpireSilentGateways();
-        var subs = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var holders in HoldersOf(topic))
-        {
-            subs.UnionWith(holders.Keys);
-        }
-
-        var members = new List<PresenceMember>(subs.Count);
-        foreach (var sub in subs.Order(StringComparer.Ordinal))
+        var members = new List<PresenceMember>();
+        foreach (var sub in _members.Subs(topic).Order(StringComparer.Ordinal))
         {
             var member = _bySub[sub].Values.First(s => IsMember(s, topic));
             members.Add(new PresenceMember(sub, member.Info));
@@ -251,7 +246,7 @@ internal sealed class SessionTable(TimeProvider time, TimeSpan expiry, Action<Pr
 
         if (before is not null)
         {
-            Hold(before, -1);
+            _members.Hold(before, -1);
             Watch(before, -1);
             _sessions.Remove(before.Session);
             var ofSub = _bySub[sub];
@@ -264,7 +259,7 @@ internal sealed class SessionTable(TimeProvider time, TimeSpan expiry, Action<Pr
 
         if (after is not null)
         {
-            Hold(after, +1);
+            _members.Hold(after, +1);
             _sessions[after.Session] = after;
             if (!_bySub.TryGetValue(sub, out var ofSub))
             {
@@ -276,7 +271,7 @@ internal sealed class SessionTable(TimeProvider time, TimeSpan expiry, Action<Pr
 
         foreach (var (topic, was) in _touched)
         {
-            if (_watched.TryGetValue(topic, out var gateways) && IsMember(sub, topic) is var now && now != was)
+            if (_watched.TryGetValue(topic, out var gateways) && _members.IsMember(sub, topic) is var now && now != was)
             {
                 announce(new PresenceNotice(topic, now, new PresenceMember(sub, changed.Info), gateways.Keys));
             }
@@ -297,7 +292,7 @@ internal sealed class SessionTable(TimeProvider time, TimeSpan expiry, Action<Pr
             {
                 if (_watched.ContainsKey(pattern))
                 {
-                    _touched.TryAdd(pattern, IsMember(sub, pattern));
+                    _touched.TryAdd(pattern, _members.IsMember(sub, pattern));
                 }
 
                 continue;
@@ -306,35 +301,10 @@ internal sealed class SessionTable(TimeProvider time, TimeSpan expiry, Action<Pr
             var prefix = pattern[..^1];
             foreach (var topic in _watchedInOrder.GetViewBetween(prefix, prefix + char.MaxValue))
             {
-                Probes++;
+                _probes++;
                 if (topic.StartsWith(prefix, StringComparison.Ordinal))
                 {
-                    _touched.TryAdd(topic, IsMember(sub, topic));
-                }
-            }
-        }
-    }
-
-    private void Hold(SessionInfo session, int delta)
-    {
-        foreach (var pattern in session.Topics)
-        {
-            if (!_byPattern.TryGetValue(pattern, out var holders))
-            {
-                _byPattern[pattern] = holders = new(StringComparer.Ordinal);
-            }
-
-            var count = holders.GetValueOrDefault(session.Sub) + delta;
-            if (count > 0)
-            {
-                holders[session.Sub] = count;
-            }
-            else
-            {
-                holders.Remove(session.Sub);
-                if (holders.Count == 0)
-                {
-                    _byPattern.Remove(pattern);
+                    _touched.TryAdd(topic, _members.IsMember(sub, topic));
                 }
             }
         }
@@ -366,61 +336,6 @@ internal sealed class SessionTable(TimeProvider time, TimeSpan expiry, Action<Pr
             }
         }
     }
-
-    /// <summary>Whether any session of <paramref name="sub"/> holds a pattern that matches <paramref name="topic"/>.</summary>
-    private bool IsMember(string sub, string topic)
-    {
-        foreach (var holders in HoldersOf(topic))
-        {
-            if (holders.ContainsKey(sub))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>
-    /// The holders of each pattern that matches <paramref name="topic"/>: the topic itself, and every prefix of it
-    /// followed by <c>*</c> (see <see cref="TopicPatterns.Matches"/>). The list is reused by the next call.
-    /// </summary>
-    private List<Dictionary<string, int>> HoldersOf(string topic)
-    {
-        _holders.Clear();
-        Probes++;
-        if (_byPattern.Count == 0)
-        {
-            return _holders;
-        }
-
-        if (_byPattern.TryGetValue(topic, out var exact))
-        {
-            _holders.Add(exact);
-        }
-
-        var lookup = _byPattern.GetAlternateLookup<ReadOnlySpan<char>>();
-        Span<char> buffer = topic.Length < 256 ? stackalloc char[topic.Length + 1] : new char[topic.Length + 1];
-        topic.CopyTo(buffer);
-        for (var length = 0; length <= topic.Length; length++)
-        {
-            Probes++;
-            var kept = buffer[length];
-            buffer[length] = '*';
-            var pattern = buffer[..(length + 1)];
-            // The topic itself, when it ends in '*', was taken above.
-            if (!pattern.SequenceEqual(topic) && lookup.TryGetValue(pattern, out var holders))
-            {
-                _holders.Add(holders);
-            }
-
-            buffer[length] = kept;
-        }
-
-        return _holders;
-    }
-
-    private readonly List<Dictionary<string, int>> _holders = [];
 
     /// <summary>A session is a member of a topic when one of its patterns matches it (<c>chat.*</c> is in <c>chat.room1</c>).</summary>
     private static bool IsMember(SessionInfo session, string topic) => session.Topics.Any(t => TopicPatterns.Matches(t, topic));

@@ -2,7 +2,7 @@ using Fabric.Contracts;
 using Fabric.Grains.Customers;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Fabric.Grains.Tests;
+namespace Fabric.Grains.Tests.Parts;
 
 /// <summary>Sessions and presence without a cluster: admission, joins and leaves per sub, expiry, and what a change costs.</summary>
 public sealed class SessionTableTests

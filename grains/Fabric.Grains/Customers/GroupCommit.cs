@@ -1,40 +1,75 @@
 using System.Diagnostics;
 using Fabric.Contracts;
+using Fabric.Grains.Log;
+using Microsoft.Extensions.Logging;
 
 namespace Fabric.Grains.Customers;
 
+/// <summary>An event waiting for its log write, and its append's answer.</summary>
+internal readonly record struct PendingAppend(EventEnvelope Event, TaskCompletionSource<AppendResult> Done);
+
 /// <summary>
 /// Group commit. An append takes the next seq at once and joins the batch; one write loop at a time sends the batch to
-/// the log and, once it is kept, acknowledges every event in it, remembers their keys and queues their push. Appends
-/// that arrive while a write is in flight go out together in the next one — sent before the first is answered, up to
+/// the log and, once it is kept, hands its events to <c>kept</c> and answers every append in it. Appends that arrive
+/// while a write is in flight go out together in the next one — sent before the first is answered, up to
 /// <see cref="CustomerOptions.AppendPipelineDepth"/> writes in flight — so a slow round trip (Redis) is shared by all
 /// of them and does not leave the log idle while it lasts.
 /// </summary>
-internal sealed partial class CustomerGrain
+/// <remarks>
+/// Not thread-safe: it runs on its grain's scheduler (or any one-at-a-time scheduler), and its loops interleave with
+/// the grain's turns at their awaits. Seqs are handed out synchronously, so order never depends on that interleaving.
+/// </remarks>
+internal sealed partial class GroupCommit(
+    IEventLog log,
+    string customer,
+    CustomerOptions options,
+    ILogger logger,
+    Func<LogEpoch> epoch,
+    Action<List<PendingAppend>> kept,
+    Action<Exception> broken)
 {
-    private readonly List<(EventEnvelope Event, TaskCompletionSource<AppendResult> Done)> _batch = [];
+    private readonly List<PendingAppend> _batch = [];
 
     // The seq range of each AppendBatch call still waiting: a write never splits one call's events, so a batch request
     // is kept whole or not at all, and a retry after a failure cannot store half of it twice.
     private readonly List<(long First, long Last)> _units = [];
     private readonly Dictionary<(string Source, string Key), Task<AppendResult>> _inFlightKeys = [];
-    private long _assignedSeq;
-    private bool _writing;
 
     // Writes sent and not yet answered, oldest first (at most AppendPipelineDepth), and whether a turn that sends the
     // next one is already queued.
-    private readonly Queue<(List<(EventEnvelope Event, TaskCompletionSource<AppendResult> Done)> Take, Task Write)> _inFlight = new();
+    private readonly Queue<(List<PendingAppend> Take, Task Write)> _inFlight = new();
     private bool _sendScheduled;
-    private Exception? _broken;
-    private DateTimeOffset _lastTrim;
+    private bool _writing;
 
-    // The ids of the seqs this activation wrote, newest few thousand: a gateway's witness is checked against them.
-    private readonly RecentIds _recent = new(4096);
+    /// <summary>The last seq handed out: kept, or waiting for its write.</summary>
+    public long Assigned { get; private set; }
 
-    private Task<AppendResult> CommitAsync(EventEnvelope envelope, bool startWriting)
+    /// <summary>Set once a write's outcome is unknown: nothing more is admitted by this activation.</summary>
+    public Exception? Broken { get; private set; }
+
+    /// <summary>Starts handing out seqs after <paramref name="lastSeq"/>, the log's head.</summary>
+    public void StartAfter(long lastSeq) => Assigned = lastSeq;
+
+    public long NextSeq() => ++Assigned;
+
+    /// <summary>The answer to an append of the same key being written right now, if any.</summary>
+    public bool TryGetInFlight(string source, string key, out Task<AppendResult> first) =>
+        _inFlightKeys.TryGetValue((source, key), out first!);
+
+    /// <summary>Keeps the seqs <paramref name="first"/>..<paramref name="last"/> (one <c>AppendBatch</c> call) in one write.</summary>
+    public void KeepTogether(long first, long last)
+    {
+        if (last > first)
+        {
+            _units.Add((first, last));
+        }
+    }
+
+    /// <summary>Queues an admitted event; the task completes once it is kept.</summary>
+    public Task<AppendResult> Add(EventEnvelope envelope, bool startWriting)
     {
         var done = new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _batch.Add((envelope, done));
+        _batch.Add(new PendingAppend(envelope, done));
         if (envelope.IdempotencyKey is { } key)
         {
             _inFlightKeys[(envelope.Source, key)] = done.Task;
@@ -48,19 +83,18 @@ internal sealed partial class CustomerGrain
         return done.Task;
     }
 
-    private void StartWriting()
+    public void StartWriting()
     {
-        if (_batch.Count == 0 || _broken is not null)
+        if (_batch.Count == 0 || Broken is not null)
         {
             return;
         }
 
         if (!_writing)
         {
-            // Runs on this activation's scheduler and interleaves at its awaits (the grain is reentrant).
             _ = WriteLoopAsync();
         }
-        else if (_inFlight.Count < _options.AppendPipelineDepth && !_sendScheduled)
+        else if (_inFlight.Count < options.AppendPipelineDepth && !_sendScheduled)
         {
             _sendScheduled = true;
             _ = SendSoonAsync();
@@ -75,7 +109,7 @@ internal sealed partial class CustomerGrain
     {
         await Task.Yield();
         _sendScheduled = false;
-        if (_writing && _broken is null)
+        if (_writing && Broken is null)
         {
             SendWrites();
         }
@@ -84,7 +118,7 @@ internal sealed partial class CustomerGrain
     /// <summary>Sends what is waiting, as writes of at most a batch each, up to the pipeline's depth.</summary>
     private void SendWrites()
     {
-        while (_batch.Count > 0 && _inFlight.Count < _options.AppendPipelineDepth)
+        while (_batch.Count > 0 && _inFlight.Count < options.AppendPipelineDepth)
         {
             var take = TakeWrite();
             // follows: the write before it is still in flight, so a gap before this one is that write's failure.
@@ -92,7 +126,7 @@ internal sealed partial class CustomerGrain
             try
             {
                 var started = Stopwatch.GetTimestamp();
-                write = _log.AppendAsync(Customer, _epoch, take.ConvertAll(t => t.Event), follows: _inFlight.Count > 0).AsTask();
+                write = log.AppendAsync(customer, epoch(), take.ConvertAll(t => t.Event), follows: _inFlight.Count > 0).AsTask();
                 // Timed beside the write loop, off the grain's scheduler: one measure per write, not per event.
                 _ = write.ContinueWith(static (_, state) => GrainsTelemetry.AppendLatency.Record(Stopwatch.GetElapsedTime((long)state!).TotalMilliseconds),
                     started, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -113,7 +147,7 @@ internal sealed partial class CustomerGrain
         try
         {
             SendWrites();
-            while (_inFlight.Count > 0 && _broken is null)
+            while (_inFlight.Count > 0 && Broken is null)
             {
                 // The log answers writes in the order they were sent; each is acknowledged in turn.
                 var (written, write) = _inFlight.Peek();
@@ -124,7 +158,7 @@ internal sealed partial class CustomerGrain
                 catch (Exception ex)
                 {
                     // The writes behind it are refused by the log (a gap) or their outcome is as unknown as this one's.
-                    var failed = new List<(EventEnvelope Event, TaskCompletionSource<AppendResult> Done)>();
+                    var failed = new List<PendingAppend>();
                     foreach (var (take, sent) in _inFlight)
                     {
                         failed.AddRange(take);
@@ -138,8 +172,6 @@ internal sealed partial class CustomerGrain
 
                 _inFlight.Dequeue();
                 Acknowledge(written);
-                // Nothing slow between two log writes: trimming and the reminder run beside the loop.
-                StartMaintenance();
                 SendWrites();
             }
         }
@@ -149,21 +181,16 @@ internal sealed partial class CustomerGrain
         }
     }
 
-    /// <summary>A write is kept: its events are acknowledged, remembered and queued for pushing.</summary>
-    private void Acknowledge(List<(EventEnvelope Event, TaskCompletionSource<AppendResult> Done)> written)
+    private void Acknowledge(List<PendingAppend> written)
     {
-        _head = _head with { LastSeq = written[^1].Event.Seq };
+        kept(written);
         foreach (var (e, done) in written)
         {
-            _idempotency.Remember(e);
             if (e.IdempotencyKey is { } key)
             {
                 _inFlightKeys.Remove((e.Source, key));
             }
 
-            _recent.Add(e.Seq, e.Id);
-            _bytesSinceTrim += EventSize.Of(e);
-            EnqueuePush(e);
             done.SetResult(new AppendResult(e.Id, e.Seq, false));
         }
 
@@ -176,9 +203,9 @@ internal sealed partial class CustomerGrain
     /// <see cref="CustomerOptions.AppendBatchMaxBytes"/> (at least one event), extended to the end of an
     /// <c>AppendBatch</c> call it would otherwise split.
     /// </summary>
-    private List<(EventEnvelope Event, TaskCompletionSource<AppendResult> Done)> TakeWrite()
+    private List<PendingAppend> TakeWrite()
     {
-        var count = EventSize.Fit(_batch.Count, _options.AppendBatchMax, _options.AppendBatchMaxBytes, i => _batch[i].Event);
+        var count = EventSize.Fit(_batch.Count, options.AppendBatchMax, options.AppendBatchMaxBytes, i => _batch[i].Event);
 
         var cut = _batch[count - 1].Event.Seq;
         foreach (var (first, last) in _units)
@@ -196,62 +223,13 @@ internal sealed partial class CustomerGrain
     }
 
     /// <summary>
-    /// Retention and the sweep reminder, one run at a time, interleaved with the writes instead of between them: a slow
-    /// reminder table or trim never holds up the next append. Trims when over the count or byte limit, or about once a
-    /// second for age; the reminder is looked at once per activation that wrote.
-    /// </summary>
-    private void StartMaintenance()
-    {
-        if (_maintaining)
-        {
-            _maintainAgain = true;
-            return;
-        }
-
-        _ = MaintainAsync();
-    }
-
-    private async Task MaintainAsync()
-    {
-        _maintaining = true;
-        try
-        {
-            do
-            {
-                _maintainAgain = false;
-                if (!_sweepKept)
-                {
-                    await KeepRetentionSweepAsync();
-                }
-
-                var now = _time.GetUtcNow();
-                if (_head.LastSeq - _head.FirstRetainedSeq + 1 > Limits(now).MaxEvents || now - _lastTrim >= TimeSpan.FromSeconds(1) || _bytesSinceTrim > _options.RetentionMaxBytes / 8)
-                {
-                    _bytesSinceTrim = 0;
-                    await TrimAsync(now, keys: true);
-                }
-            }
-            while (_maintainAgain && _broken is null);
-        }
-        finally
-        {
-            _maintaining = false;
-        }
-    }
-
-    private bool _maintaining;
-    private bool _maintainAgain;
-    private bool _sweepKept;
-    private long _bytesSinceTrim;
-
-    /// <summary>
     /// A write whose outcome is unknown leaves this activation's seqs in doubt, so it fails every waiting append (their
     /// producers retry with the same key) and makes way for a fresh activation, which reads the head back from the log.
     /// </summary>
-    private void Fail(Exception ex, List<(EventEnvelope Event, TaskCompletionSource<AppendResult> Done)> failed)
+    private void Fail(Exception ex, List<PendingAppend> failed)
     {
-        Log.AppendFailed(_logger, ex, Customer, failed.Count + _batch.Count);
-        _broken = ex;
+        Log.AppendFailed(logger, ex, customer, failed.Count + _batch.Count);
+        Broken = ex;
         foreach (var (_, done) in failed.Concat(_batch))
         {
             // No inner exception: it is logged here, and a driver's exception type (Redis) cannot cross to the gateway.
@@ -261,6 +239,12 @@ internal sealed partial class CustomerGrain
         _batch.Clear();
         _units.Clear();
         _inFlightKeys.Clear();
-        this.DeactivateOnIdle();
+        broken(ex);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4, LogLevel.Warning, "Writing {Count} events to the log of customer {Customer} failed; the activation will be replaced")]
+        public static partial void AppendFailed(ILogger logger, Exception exception, string customer, int count);
     }
 }

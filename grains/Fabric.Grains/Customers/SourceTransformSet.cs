@@ -2,6 +2,7 @@ using Fabric.Contracts;
 using Fabric.Contracts.Transforms;
 using Fabric.Grains.Transforms;
 using Fabric.Wasm;
+using Microsoft.Extensions.Logging;
 
 namespace Fabric.Grains.Customers;
 
@@ -11,44 +12,46 @@ namespace Fabric.Grains.Customers;
 /// trace. The module runs synchronously on the grain's turn (one warm sandbox per source per activation), so an event is
 /// handled by one module whole; a new module is compiled off the turn and swapped in between two events.
 /// </summary>
-internal sealed partial class CustomerGrain
+/// <remarks>Not thread-safe: it runs on its grain's scheduler.</remarks>
+internal sealed partial class SourceTransformSet(
+    IPersistentState<SourceTransforms> state, WasmRuntime wasm, TimeProvider time, string customer, ILogger logger)
 {
     private readonly Dictionary<string, Attachment> _transforms = new(StringComparer.Ordinal);
-    private readonly StateWrites _transformWrites = new();
+    private readonly StateWrites _writes = new();
 
     /// <summary>The attached modules, compiled (or from the process's cache) before the activation takes its first call.</summary>
-    private async Task LoadTransformsAsync()
+    public async Task LoadAsync()
     {
-        foreach (var (source, record) in _transformState.State.Sources)
+        foreach (var (source, record) in state.State.Sources)
         {
             try
             {
-                _transforms[source] = await Attachment.LoadAsync(_wasm, record, TransformStage.Ingest, _time);
+                _transforms[source] = await Attachment.LoadAsync(wasm, record, TransformStage.Ingest, time);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // Checked at upload, so only a changed runtime gets here: the source's events pass unchanged, and the
                 // operator sees why in the log (the module's hash, never its bytes).
-                Log.TransformNotLoaded(_logger, ex, Customer, source, record.Hash);
+                Log.TransformNotLoaded(logger, ex, customer, source, record.Hash);
             }
         }
     }
 
-    public async Task<TransformAttach> SetTransform(string source, TransformSettings settings)
+    public async Task<TransformAttach> SetAsync(string source, TransformSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var (attachment, answer) = await Attachment.PrepareAsync(_wasm, settings, TransformStage.Ingest, _time);
+        var (attachment, answer) = await Attachment.PrepareAsync(wasm, settings, TransformStage.Ingest, time);
         if (attachment is null)
         {
             return answer;
         }
 
-        var sources = _transformState.State.Sources;
+        var sources = state.State.Sources;
         sources.TryGetValue(source, out var before);
         sources[source] = attachment.Record;
         try
         {
-            await _transformWrites.WriteAsync(_transformState.WriteStateAsync);
+            await _writes.WriteAsync(state.WriteStateAsync);
         }
         catch
         {
@@ -64,23 +67,22 @@ internal sealed partial class CustomerGrain
         }
 
         _transforms[source] = attachment;
-        Log.TransformAttached(_logger, Customer, source, attachment.Record.Hash);
+        Log.TransformAttached(logger, customer, source, attachment.Record.Hash);
         return answer;
     }
 
-    public Task<TransformView?> GetTransform(string source) =>
-        Task.FromResult(_transforms.TryGetValue(source, out var attachment) ? attachment.View() : null);
+    public TransformView? Get(string source) => _transforms.TryGetValue(source, out var attachment) ? attachment.View() : null;
 
-    public async Task<bool> RemoveTransform(string source)
+    public async Task<bool> RemoveAsync(string source)
     {
-        if (!_transformState.State.Sources.Remove(source, out var before))
+        if (!state.State.Sources.Remove(source, out var before))
         {
             return false;
         }
 
         try
         {
-            await _transformWrites.WriteAsync(_transformState.WriteStateAsync);
+            await _writes.WriteAsync(state.WriteStateAsync);
         }
         catch
         {
@@ -100,11 +102,11 @@ internal sealed partial class CustomerGrain
     {
         if (before is null)
         {
-            _transformState.State.Sources.Remove(source);
+            state.State.Sources.Remove(source);
         }
         else
         {
-            _transformState.State.Sources[source] = before;
+            state.State.Sources[source] = before;
         }
     }
 
@@ -112,7 +114,7 @@ internal sealed partial class CustomerGrain
     /// Runs the source's module, if one is attached, on an event about to be admitted. Null = admit it as it is (or as
     /// <paramref name="incoming"/> now says); otherwise the answer for a dropped or rejected event, which takes no seq.
     /// </summary>
-    private AppendResult? ApplyTransform(ref IncomingEvent incoming, string id, DateTimeOffset now, out string? error, out byte[]? original)
+    public AppendResult? Apply(ref IncomingEvent incoming, string id, DateTimeOffset now, out string? error, out byte[]? original)
     {
         error = null;
         original = null;
@@ -153,4 +155,13 @@ internal sealed partial class CustomerGrain
 
     private static bool IsJson(string contentType) =>
         contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase);
+
+    private static partial class Log
+    {
+        [LoggerMessage(10, LogLevel.Warning, "Customer {Customer}: the transform of source {Source} ({Hash}) could not be loaded; its events pass unchanged")]
+        public static partial void TransformNotLoaded(ILogger logger, Exception exception, string customer, string source, string hash);
+
+        [LoggerMessage(11, LogLevel.Information, "Customer {Customer}: transform {Hash} attached to source {Source}")]
+        public static partial void TransformAttached(ILogger logger, string customer, string source, string hash);
+    }
 }
