@@ -17,18 +17,11 @@ namespace Fabric.Gateway.Admin;
 /// </summary>
 internal static class AdminEndpoints
 {
-    private const int DefaultPage = 100;
-    private const int MaxPage = 1000;
 
     public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/admin")
-            .RequireAuthorization(FabricClaims.AdminPolicy)
-            .ValidateCustomerId()
-            .MapClusterFailures()
-            .AddEndpointFilter(ForgetCachedCustomer)
-            .WithTags("Admin")
-            .DisableAntiforgery();
+        var group = app.MapAdminGroup("/v1/admin", "Admin");
+        group.AddEndpointFilter(ForgetCachedCustomer);
         group.MapGet("/customers", ListAsync);
         group.MapPut("/customers/{customer}", PutCustomerAsync);
         group.MapGet("/customers/{customer}", GetCustomerAsync);
@@ -66,12 +59,12 @@ internal static class AdminEndpoints
 
     private static async Task<Results<Ok<CustomerList>, ProblemHttpResult>> ListAsync(string? after, int? limit, IGrainFactory grains)
     {
-        if (limit is < 1 or > MaxPage || (after is not null && !Names.IsValidId(after)))
+        if (!Paging.IsValid(limit) || (after is not null && !Names.IsValidId(after)))
         {
-            return Problems.BadRequest("invalid-range", $"'after' must be a customer id and 'limit' between 1 and {MaxPage}.");
+            return Problems.BadRequest("invalid-range", $"'after' must be a customer id and 'limit' between 1 and {Paging.MaxLimit}.");
         }
 
-        var take = limit ?? DefaultPage;
+        var take = Paging.Take(limit);
         var ids = await grains.GetGrain<ICustomerIndexGrain>(0).List(after, take);
         var configs = await Task.WhenAll(ids.Select(id => grains.GetGrain<ICustomerRegistryGrain>(id).GetConfig()));
         var customers = configs.OfType<CustomerConfig>().Select(c => new CustomerSummary(c.Id, c.Name, c.Created)).ToList();

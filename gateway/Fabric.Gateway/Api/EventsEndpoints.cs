@@ -14,8 +14,6 @@ internal static class EventsEndpoints
     /// <summary>Most events in one batch publish (the body limit applies too).</summary>
     public const int MaxBatchEvents = 1000;
 
-    private const int DefaultLimit = 100;
-    private const int MaxLimit = 1000;
 
     /// <summary>Publish (<c>POST</c>) and history (<c>GET</c>) under <c>/v1/customers/{customer}/events</c>.</summary>
     public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
@@ -109,12 +107,12 @@ internal static class EventsEndpoints
 
     private static async Task<IResult> HistoryAsync(string customer, long? after, int? limit, CustomerGrains grains)
     {
-        if (after is < 0 or > Names.MaxSeq || limit is < 1 or > MaxLimit)
+        if (after is < 0 or > Names.MaxSeq || !Paging.IsValid(limit))
         {
-            return Problems.BadRequest("invalid-range", $"'after' must be a seq from 0 to {Names.MaxSeq} and 'limit' between 1 and {MaxLimit}.");
+            return Problems.BadRequest("invalid-range", $"'after' must be a seq from 0 to {Names.MaxSeq} and 'limit' between 1 and {Paging.MaxLimit}.");
         }
 
-        var page = await grains.Get(customer).GetSince(after ?? 0, limit ?? DefaultLimit);
+        var page = await grains.Get(customer).GetSince(after ?? 0, Paging.Take(limit));
         return new HistoryResult(customer, after ?? 0, page);
     }
 

@@ -18,18 +18,11 @@ namespace Fabric.Gateway.Outbound;
 /// </summary>
 internal static class OutboundEndpoints
 {
-    private const int DefaultPage = 100;
-    private const int MaxPage = 1000;
 
     public static RouteGroupBuilder MapOutboundAdmin(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/admin/customers/{customer}/endpoints")
-            .RequireAuthorization(FabricClaims.AdminPolicy)
-            .ValidateCustomerId()
-            .MapClusterFailures()
-            .AddEndpointFilter(KnownCustomer)
-            .WithTags("Outbound")
-            .DisableAntiforgery();
+        var group = app.MapAdminGroup("/v1/admin/customers/{customer}/endpoints", "Outbound");
+        group.AddEndpointFilter(KnownCustomer);
         group.MapPost("/", CreateAsync);
         group.MapGet("/", ListAsync);
         group.MapGet("/{id}", GetAsync);
@@ -141,12 +134,12 @@ internal static class OutboundEndpoints
             "failed" or null => MessageStatus.Failed,
             _ => null,
         };
-        if (parsed is null || limit is < 1 or > MaxPage)
+        if (parsed is null || !Paging.IsValid(limit))
         {
-            return Problems.BadRequest("invalid-query", $"'status' must be failed, pending or delivered and 'limit' between 1 and {MaxPage}.");
+            return Problems.BadRequest("invalid-query", $"'status' must be failed, pending or delivered and 'limit' between 1 and {Paging.MaxLimit}.");
         }
 
-        return await Endpoint(grains, customer, id).GetMessages(parsed.Value, limit ?? DefaultPage) is { } messages
+        return await Endpoint(grains, customer, id).GetMessages(parsed.Value, Paging.Take(limit)) is { } messages
             ? TypedResults.Ok(new MessageList([.. messages.Select(Response)]))
             : UnknownEndpoint();
     }

@@ -160,30 +160,26 @@ internal sealed partial class SocketCommands(
         var topic = frame.Topic;
         if (!Names.IsValidType(topic))
         {
-            Refused("invalid_topic");
-            session.Invalid("invalid_topic", "\"topic\" is the event type: 1-200 printable ASCII characters without spaces or '*'.", @ref);
+            RejectInvalid(session, "invalid_topic", "\"topic\" is the event type: 1-200 printable ASCII characters without spaces or '*'.", @ref);
             return;
         }
 
         if (!session.Credential.CanPublish.Matches(topic!))
         {
-            Refused("forbidden");
-            SocketReplies.Error(session, "forbidden", $"The credential does not allow publishing to \"{topic}\" (pub_topics).", @ref);
+            Refuse(session, "forbidden", $"The credential does not allow publishing to \"{topic}\" (pub_topics).", @ref);
             return;
         }
 
         if (frame.Data is not { } data)
         {
-            Refused("missing_data");
-            session.Invalid("missing_data", "\"data\" is required (any JSON value).", @ref);
+            RejectInvalid(session, "missing_data", "\"data\" is required (any JSON value).", @ref);
             return;
         }
 
         var bytes = JsonMarshal.GetRawUtf8Value(data);
         if (bytes.Length > _options.MaxPublishBytes)
         {
-            Refused("payload_too_large");
-            session.Invalid("payload_too_large", $"\"data\" is larger than {_options.MaxPublishBytes} bytes.", @ref);
+            RejectInvalid(session, "payload_too_large", $"\"data\" is larger than {_options.MaxPublishBytes} bytes.", @ref);
             return;
         }
 
@@ -193,16 +189,14 @@ internal sealed partial class SocketCommands(
             key = ScopedKey(session.Credential.Sub, frame.Id);
             if (!Names.IsValidKey(key))
             {
-                Refused("invalid_id");
-                session.Invalid("invalid_id", $"\"id\" must be 1-{Names.MaxKeyLength - ScopePrefixLength} printable ASCII characters without spaces.", @ref);
+                RejectInvalid(session, "invalid_id", $"\"id\" must be 1-{Names.MaxKeyLength - ScopePrefixLength} printable ASCII characters without spaces.", @ref);
                 return;
             }
         }
 
         if (!rates.TryTake(session.Customer))
         {
-            Refused("rate_limited");
-            SocketReplies.Error(session, "rate_limited", $"This customer is over its limit of {rates.PermitsPerSecond} events per second; retry later.", @ref);
+            Refuse(session, "rate_limited", $"This customer is over its limit of {rates.PermitsPerSecond} events per second; retry later.", @ref);
             return;
         }
 
@@ -215,8 +209,7 @@ internal sealed partial class SocketCommands(
             }
             else if (result.Rejected is { } kind)
             {
-                Refused("transform_rejected");
-                SocketReplies.Error(session, "transform_rejected", $"The customer's transform failed ({kind}) and its policy rejects the event; nothing was stored.", @ref);
+                Refuse(session, "transform_rejected", $"The customer's transform failed ({kind}) and its policy rejects the event; nothing was stored.", @ref);
             }
             else
             {
@@ -225,13 +218,23 @@ internal sealed partial class SocketCommands(
         }
         else
         {
-            Refused("unavailable");
-            SocketReplies.Error(session, "unavailable", "The event could not be confirmed as stored; publish it again with the same id.", @ref);
+            Refuse(session, "unavailable", "The event could not be confirmed as stored; publish it again with the same id.", @ref);
         }
     }
 
-    /// <summary>A socket publish refused: counted with the HTTP refusals, by its error code.</summary>
-    private static void Refused(string code) => RejectionMeter.Count("socket", code);
+    /// <summary>A publish refused for its content (an invalid frame, which counts toward the socket's limit of those).</summary>
+    private static void RejectInvalid(SocketSession session, string code, string message, string? @ref)
+    {
+        RejectionMeter.Count("socket", code);
+        session.Invalid(code, message, @ref);
+    }
+
+    /// <summary>A valid publish refused (forbidden, over a limit, not stored): counted with the HTTP refusals, by code.</summary>
+    private static void Refuse(SocketSession session, string code, string message, string? @ref)
+    {
+        RejectionMeter.Count("socket", code);
+        SocketReplies.Error(session, code, message, @ref);
+    }
 
     // "u" + 16 hex digits + ":".
     private const int ScopePrefixLength = 18;

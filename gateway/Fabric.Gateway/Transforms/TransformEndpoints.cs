@@ -37,12 +37,7 @@ internal static class TransformEndpoints
 
     public static RouteGroupBuilder MapTransformsAdmin(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/admin/customers/{customer}")
-            .RequireAuthorization(FabricClaims.AdminPolicy)
-            .ValidateCustomerId()
-            .MapClusterFailures()
-            .WithTags("Transforms")
-            .DisableAntiforgery();
+        var group = app.MapAdminGroup("/v1/admin/customers/{customer}", "Transforms");
         group.MapPut("/sources/{source}/transform", PutSourceAsync);
         group.MapGet("/sources/{source}/transform", GetSourceAsync);
         group.MapDelete("/sources/{source}/transform", DeleteSourceAsync);

@@ -99,10 +99,8 @@ internal static class WebhookEndpoints
             return limited;
         }
 
-        // Binary mode takes the event's type and id from ce-* headers, which no signature covers: on a signed source a
-        // replayed delivery could pass as a new event. So binary mode is for unsigned sources; structured and batch
-        // CloudEvents are inside the signed body and work on any source.
-        switch (CloudEventsIn.Detect(request, binaryAllowed: scheme.Name == "none"))
+        // Structured and batch CloudEvents are inside the signed body and work on any source; binary mode is the scheme's call.
+        switch (CloudEventsIn.Detect(request, binaryAllowed: scheme.AllowsBinaryCloudEvents))
         {
             case CloudEventsIn.Mode.Structured:
                 return CloudEventsIn.TryStructured(body, source, out var structured) is { } bad ? bad : await ingestor.IngestAsync(customer, structured!);
@@ -117,8 +115,7 @@ internal static class WebhookEndpoints
             return Problems.BadRequest("invalid-json", "The body is not a valid JSON document.");
         }
 
-        // Slack checks a new Events API URL with a signed challenge: answered, never stored.
-        if (scheme.Name == "slack" && facts.Type == "url_verification" && facts.Challenge is { } challenge)
+        if (scheme.Challenge(facts) is { } challenge)
         {
             return TypedResults.Ok(new SlackChallenge(challenge));
         }

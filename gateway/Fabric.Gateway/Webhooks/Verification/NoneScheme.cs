@@ -9,6 +9,8 @@ internal sealed class NoneScheme : SignatureScheme
 
     public override bool NeedsSecrets => false;
 
+    public override bool AllowsBinaryCloudEvents => true;
+
     public override Verification Verify(IHeaderDictionary headers, ReadOnlySpan<byte> body, SourceKeys keys, long nowUnixSeconds) => Verification.Ok;
 
     public override string? EventType(IHeaderDictionary headers, in BodyFacts body) => Header(headers, "Fabric-Event-Type") ?? body.Type;

@@ -33,6 +33,15 @@ internal abstract class SignatureScheme
     /// <summary>The event type the provider names, if any.</summary>
     public virtual string? EventType(IHeaderDictionary headers, in BodyFacts body) => body.Type;
 
+    /// <summary>
+    /// Whether binary-mode CloudEvents may come in: they take the event's type and id from ce-* headers, which no
+    /// signature covers, so on a signed source a replayed delivery could pass as a new event.
+    /// </summary>
+    public virtual bool AllowsBinaryCloudEvents => false;
+
+    /// <summary>The answer to a provider checking a new URL (answered, never stored); null for a delivery.</summary>
+    public virtual string? Challenge(in BodyFacts body) => null;
+
     protected static string? Header(IHeaderDictionary headers, string name) =>
         headers.TryGetValue(name, out var value) && value.Count == 1 && !string.IsNullOrEmpty(value[0]) ? value[0] : null;
 

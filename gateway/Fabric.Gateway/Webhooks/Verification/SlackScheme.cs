@@ -43,4 +43,7 @@ internal sealed class SlackScheme : SignatureScheme
 
     /// <summary><c>event.type</c> for Events API callbacks, else the body's <c>type</c>.</summary>
     public override string? EventType(IHeaderDictionary headers, in BodyFacts body) => body.InnerEventType ?? body.Type;
+
+    /// <summary>Slack checks a new Events API URL with a signed <c>url_verification</c> challenge.</summary>
+    public override string? Challenge(in BodyFacts body) => body.Type == "url_verification" ? body.Challenge : null;
 }
