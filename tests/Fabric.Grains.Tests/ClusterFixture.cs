@@ -1,4 +1,3 @@
-using Fabric.Grains.Customers;
 using Fabric.Grains.Hosting;
 using Fabric.Grains.Log;
 using Microsoft.Extensions.Configuration;

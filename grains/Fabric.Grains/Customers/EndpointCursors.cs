@@ -1,4 +1,3 @@
-using Fabric.Contracts;
 using Fabric.Contracts.Endpoints;
 using Fabric.Grains.Log;
 

@@ -11,7 +11,7 @@ namespace Fabric.Grains.Registry;
 /// </summary>
 internal sealed class CustomerRegistryGrain(
     [PersistentState("registry")] IPersistentState<CustomerRegistration> state,
-    [FromKeyedServices(Customers.FabricTime.Key)] TimeProvider time) : Grain, ICustomerRegistryGrain
+    [FromKeyedServices(FabricTime.Key)] TimeProvider time) : Grain, ICustomerRegistryGrain
 {
     private CustomerConfig? _snapshot;
 

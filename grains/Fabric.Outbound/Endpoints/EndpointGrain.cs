@@ -1,6 +1,7 @@
 using Fabric.Contracts;
 using Fabric.Contracts.Endpoints;
-using Fabric.Grains.Customers;
+using Fabric.Contracts.Transforms;
+using Fabric.Grains;
 using Fabric.Grains.Transforms;
 using Fabric.Outbound.Delivery;
 using Fabric.Wasm;
@@ -14,26 +15,35 @@ namespace Fabric.Outbound.Endpoints;
 /// <summary>
 /// One outbound endpoint: reads its customer's log by seq from its cursor (the log is the outbox), POSTs each matching
 /// event signed with Standard Webhooks, retries on the endpoint's schedule, and keeps every attempt. Ordered endpoints
-/// deliver one event at a time in seq order; unordered ones up to their concurrency.
+/// deliver one event at a time in seq order; unordered ones up to their concurrency. A coordinator over
+/// <see cref="DeliverySchedule"/>, <see cref="EndpointStore"/>, <see cref="EndpointLedger"/>, <see cref="SignedPost"/>
+/// and <see cref="EndpointTransformSlot"/>.
 /// </summary>
 /// <remarks>
-/// Delivery runs as one loop on the activation's scheduler (<c>EndpointGrain.Pump.cs</c>) that interleaves with calls
-/// at its awaits; attempts run beside it. Waits use Fabric's clock (a test moves it) while the activation lives; a
-/// reminder ticks every minute while anything is pending, so a wait outlives the activation and the silo.
+/// Delivery runs as one loop on the activation's scheduler that interleaves with calls at its awaits; attempts run
+/// beside it. Waits use Fabric's clock (a test moves it) while the activation lives; a reminder ticks every minute while
+/// anything is pending, so a wait outlives the activation and the silo.
 /// </remarks>
 internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable, IDisposable
 {
+    private const string DeliverReminder = "deliver";
+
     private readonly IPersistentState<EndpointState> _state;
-    private readonly IPersistentState<EndpointTransform> _transformState;
     private readonly IPersistentState<EndpointHistory> _history;
-    private readonly WasmRuntime _wasm;
     private readonly OutboundOptions _options;
-    private readonly WebhookSender _sender;
-    private readonly IDataProtector _protector;
     private readonly TimeProvider _time;
     private readonly ILogger<EndpointGrain> _logger;
-    private readonly SortedDictionary<long, Message> _open = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly (string Customer, string Endpoint) _key;
+    private readonly ICustomerGrain _customerLog;
+    private readonly DeliverySchedule _schedule;
+    private readonly EndpointStore _store;
+    private readonly EndpointLedger _ledger;
+    private readonly SignedPost _post;
+    private readonly EndpointTransformSlot _transform;
+    private readonly AttemptRunner _attempts;
+    private readonly DeliveryLoop _loop;
+    private bool _reminderOn;
 
     public EndpointGrain(
         [PersistentState("endpoint")] IPersistentState<EndpointState> state,
@@ -47,46 +57,43 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
         ILogger<EndpointGrain> logger)
     {
         _state = state;
-        _transformState = transform;
         _history = history;
-        _wasm = wasm;
         _options = options.Value;
-        _sender = sender;
-        _protector = protection.CreateProtector(StandardWebhooks.ProtectionPurpose);
         _time = time;
         _logger = logger;
+        _key = EndpointKey.Parse(this.GetPrimaryKeyString());
+        // Kept for the activation's life: GetGrain resolves the interface's type by reflection on every call.
+        _customerLog = GrainFactory.GetGrain<ICustomerGrain>(_key.Customer);
+        _schedule = new DeliverySchedule(() => _state.State, _options.MaxPendingMessages);
+        _store = new EndpointStore(state, history, _options, _schedule.OpenToSave, logger);
+        _ledger = new EndpointLedger(() => _state.State, () => _history.State, _schedule, _store, _options);
+        _post = new SignedPost(sender, protection.CreateProtector(StandardWebhooks.ProtectionPurpose), time);
+        _transform = new EndpointTransformSlot(transform, wasm, time, logger);
+        _attempts = new AttemptRunner(_key, () => _state.State, _customerLog, _schedule, _store, _ledger, _post, _transform, _options, time, logger,
+            Wake, _stopping.Token);
+        _loop = new DeliveryLoop(_key.Endpoint, () => _state.State, _customerLog, _schedule, _store, _ledger, time, logger,
+            _attempts.RunAsync, KeepReminderAsync, _stopping.Token);
     }
 
     private EndpointState State => _state.State;
 
-    private (string Customer, string Endpoint) Key => _key ??= EndpointKey.Parse(this.GetPrimaryKeyString());
-
-    // Kept for the activation's life: GetGrain resolves the interface's type by reflection on every call.
-    private ICustomerGrain CustomerGrain => _customerGrain ??= GrainFactory.GetGrain<ICustomerGrain>(Key.Customer);
-
-    private (string Customer, string Endpoint)? _key;
-    private ICustomerGrain? _customerGrain;
-
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        await LoadTransformAsync();
-        foreach (var message in State.Open)
-        {
-            _open[message.Seq] = message;
-        }
-
-        _savedCursor = State.Cursor;
+        await _transform.LoadAsync(_key.Endpoint);
+        _schedule.Restore(State.Open);
+        _store.Restored(State.Cursor);
         if (State.Delivered.Count > 0)
         {
             // Written before the history had its own state: it moves there with the next saves.
             _history.State.Delivered.InsertRange(0, State.Delivered);
             State.Delivered = [];
-            _dirty = _historyDirty = true;
+            _store.Changed();
+            _store.HistoryChanged();
         }
 
         if (State.Config is not null)
         {
-            Log.Activated(_logger, Key.Endpoint, State.Cursor, _open.Count + State.Manual.Count);
+            Log.Activated(_logger, _key.Endpoint, State.Cursor, _schedule.OpenCount + State.Manual.Count);
             Wake();
         }
     }
@@ -94,42 +101,16 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
-        if (State.Config is null)
+        if (State.Config is not null)
         {
-            return;
-        }
-
-        if (_dirty)
-        {
-            await SaveLastAsync(SaveAsync);
-        }
-
-        if (_historyDirty)
-        {
-            await SaveLastAsync(SaveHistoryAsync);
-        }
-    }
-
-    /// <summary>
-    /// A save as the activation ends. A failure is logged: what the delivery state did not save is delivered again from
-    /// the saved cursor (at-least-once); what the delivered record did not save is missing from it.
-    /// </summary>
-    private async Task SaveLastAsync(Func<Task> save)
-    {
-        try
-        {
-            await save();
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.SaveFailed(_logger, ex, Key.Endpoint);
+            await _store.SaveLastAsync(_key.Endpoint);
         }
     }
 
     public void Dispose()
     {
         _stopping.Dispose();
-        _transform?.Dispose();
+        _transform.Dispose();
     }
 
     public async Task<EndpointView> Create(EndpointSettings settings, string protectedSecret, long? afterSeq)
@@ -140,39 +121,23 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
             return View(existing);
         }
 
-        var now = _time.GetUtcNow();
-        var config = new EndpointRecord(
-            Key.Endpoint,
-            settings.Url ?? throw new ArgumentException("An endpoint needs a URL.", nameof(settings)),
-            settings.Topics is { Count: > 0 } topics ? [.. topics] : ["*"],
-            settings.Description,
-            settings.Enabled ?? true,
-            settings.Ordered ?? false,
-            settings.RateLimitPerSecond,
-            settings.MaxConcurrency ?? _options.MaxConcurrency,
-            settings.Headers is { } headers ? new Dictionary<string, string>(headers, StringComparer.OrdinalIgnoreCase) : new Dictionary<string, string>(),
-            settings.RetrySchedule is { Count: > 0 } schedule ? [.. schedule] : [.. _options.Schedule],
-            settings.Timeout ?? _options.Timeout,
-            [new EndpointSecret(protectedSecret, now, null)],
-            now,
-            now,
-            null);
+        var config = EndpointRecords.Create(_key.Endpoint, settings, protectedSecret, _options, _time.GetUtcNow());
 
         // Where to start: after the given seq, never before what the log still holds, never past its end.
-        var head = await CustomerGrain.GetSince(long.MaxValue - 1, 0);
+        var head = await _customerLog.GetSince(long.MaxValue - 1, 0);
         var start = Math.Clamp(afterSeq ?? head.LastSeq, head.FirstRetainedSeq - 1, head.LastSeq);
         State.Config = config;
         State.Cursor = State.ReadThrough = start;
         State.Epoch = head.Epoch.Id;
-        await SaveAsync();
+        await _store.SaveAsync();
         try
         {
-            await CustomerGrain.AddEndpoint(Key.Endpoint, start);
+            await _customerLog.AddEndpoint(_key.Endpoint, start);
         }
         catch
         {
             // Not registered with the customer, so never told of appends: it must not exist half-made.
-            await _writes.WriteAsync(() => _state.ClearStateAsync());
+            await _store.ClearAsync();
             throw;
         }
 
@@ -190,37 +155,18 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
             return null;
         }
 
-        var enabling = changes.Enabled == true && !config.Enabled;
-        config = config with
+        if (changes.Enabled == true && !config.Enabled)
         {
-            Url = changes.Url ?? config.Url,
-            Topics = changes.Topics is { Count: > 0 } topics ? [.. topics] : config.Topics,
-            Description = changes.Description ?? config.Description,
-            Enabled = changes.Enabled ?? config.Enabled,
-            Ordered = changes.Ordered ?? config.Ordered,
-            RateLimitPerSecond = changes.ClearRateLimit ? null : changes.RateLimitPerSecond ?? config.RateLimitPerSecond,
-            MaxConcurrency = changes.MaxConcurrency ?? config.MaxConcurrency,
-            Headers = changes.Headers is { } headers ? new Dictionary<string, string>(headers, StringComparer.OrdinalIgnoreCase) : config.Headers,
-            RetrySchedule = changes.RetrySchedule is { Count: > 0 } schedule ? [.. schedule] : config.RetrySchedule,
-            Timeout = changes.Timeout ?? config.Timeout,
-            Updated = _time.GetUtcNow(),
             // Re-enabled: the failures that disabled it are forgiven, and what was pending is attempted again at once.
-            DisabledReason = enabling ? null : config.DisabledReason,
-        };
-        if (enabling)
-        {
             State.FailingSince = null;
-            foreach (var message in _open.Values)
-            {
-                message.Due = _time.GetUtcNow();
-            }
+            _schedule.AllDue(_time.GetUtcNow());
         }
 
-        State.Config = config;
-        _topics = null;
-        await SaveAsync();
+        State.Config = config.With(changes, _time.GetUtcNow());
+        _loop.TopicsChanged();
+        await _store.SaveAsync();
         Wake();
-        return View(config);
+        return View(State.Config);
     }
 
     public async Task<bool> Delete()
@@ -230,22 +176,14 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
             return false;
         }
 
-        await CustomerGrain.RemoveEndpoint(Key.Endpoint);
+        await _customerLog.RemoveEndpoint(_key.Endpoint);
         try
         {
             // After the writes under way; the loop's next save finds no configuration and writes nothing.
-            await _writes.WriteAsync(() => _state.ClearStateAsync());
-            // Checked after the writes under way: one of them may be the record's first.
-            await _historyWrites.WriteAsync(() => _history.RecordExists ? _history.ClearStateAsync() : Task.CompletedTask);
-            if (_transformState.State.Record is not null)
-            {
-                await _transformWrites.WriteAsync(_transformState.ClearStateAsync);
-            }
-
-            _transform?.Dispose();
-            _transform = null;
+            await _store.ClearAsync();
+            await _transform.ClearAsync();
             await _stopping.CancelAsync();
-            _open.Clear();
+            _schedule.Clear();
             await StopReminderAsync();
         }
         finally
@@ -263,25 +201,17 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
             return null;
         }
 
-        var now = _time.GetUtcNow();
-        var previousUntil = now + overlap;
-        // The old secrets sign until the overlap ends (one already ending sooner keeps its end); expired ones go.
-        var secrets = config.Secrets
-            .Where(s => s.Until is null || s.Until > now)
-            .Select(s => s with { Until = s.Until is { } until && until < previousUntil ? until : previousUntil })
-            .Append(new EndpointSecret(protectedSecret, now, null))
-            .ToList();
-        State.Config = config with { Secrets = secrets, Updated = now };
-        await SaveAsync();
+        State.Config = config.Rotated(protectedSecret, overlap, _time.GetUtcNow());
+        await _store.SaveAsync();
         return View(State.Config);
     }
 
     public Task OnAppended(long lastSeq)
     {
         // Any change wakes the loop: after a fork the log's end may be below what this endpoint knew.
-        if (State.Config is not null && lastSeq != _knownLast)
+        if (State.Config is not null && lastSeq != _schedule.KnownLast)
         {
-            _knownLast = lastSeq;
+            _schedule.KnownLast = lastSeq;
             Wake();
         }
 
@@ -291,7 +221,7 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         // Deleted, disabled or caught up (HasWork says so for all three): the reminder goes.
-        if (!HasWork)
+        if (!_schedule.HasWork)
         {
             await StopReminderAsync();
             return;
@@ -302,34 +232,130 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
         Wake();
     }
 
-    private EndpointView View(EndpointRecord c) => new(
-        c.Id, c.Url, c.Topics, c.Description, c.Enabled, c.Ordered, c.RateLimitPerSecond, c.MaxConcurrency, c.Headers, c.RetrySchedule, c.Timeout,
-        c.Created, c.Updated, c.DisabledReason, State.Cursor, _open.Count + State.Manual.Count,
-        c.Secrets.Count(s => s.Until is null || s.Until > _time.GetUtcNow()), State.FailingSince,
-        c.Secrets.Where(s => s.Until > _time.GetUtcNow()).Select(s => s.Until).Max());
+    public Task<IReadOnlyList<MessageView>?> GetMessages(MessageStatus status, int limit)
+    {
+        if (State.Config is null)
+        {
+            return Task.FromResult<IReadOnlyList<MessageView>?>(null);
+        }
+
+        var messages = status switch
+        {
+            MessageStatus.Pending => _schedule.Pending,
+            MessageStatus.Delivered => _ledger.Delivered,
+            _ => _ledger.Failed,
+        };
+        return Task.FromResult<IReadOnlyList<MessageView>?>([.. messages.Take(limit).Select(m => m.View(status))]);
+    }
+
+    public async Task<RetryOutcome> Retry(string eventId)
+    {
+        if (State.Config is null)
+        {
+            return RetryOutcome.UnknownEndpoint;
+        }
+
+        if (_schedule.IsPending(eventId))
+        {
+            return RetryOutcome.Queued;
+        }
+
+        if (_ledger.FindSettled(eventId) is not { } message)
+        {
+            return RetryOutcome.UnknownMessage;
+        }
+
+        if (await _attempts.ReadEventAsync(message.Seq) is null)
+        {
+            return RetryOutcome.Expired;
+        }
+
+        _ledger.Requeue(message, recovering: false, _time.GetUtcNow());
+        await _store.SaveAsync();
+        Wake();
+        return RetryOutcome.Queued;
+    }
+
+    public async Task<RecoveryView?> Recover(DateTimeOffset since)
+    {
+        if (State.Config is null)
+        {
+            return null;
+        }
+
+        var now = _time.GetUtcNow();
+        foreach (var message in _ledger.FailedSince(since))
+        {
+            _ledger.Requeue(message, recovering: true, now);
+        }
+
+        // Messages of an earlier recovery still waiting count in this one, so done never passes total.
+        var total = State.Manual.Count(m => m.Recovering);
+        State.Recovery = new RecoveryView(since, now, total, 0, 0, 0, total == 0 ? now : null);
+        await _store.SaveAsync();
+        Wake();
+        return State.Recovery;
+    }
+
+    public Task<RecoveryView?> GetRecovery() => Task.FromResult(State.Config is null ? null : State.Recovery);
+
+    public async Task<TransformAttach?> SetTransform(TransformSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return State.Config is null ? null : await _transform.SetAsync(settings);
+    }
+
+    public Task<TransformView?> GetTransform() => Task.FromResult(State.Config is null ? null : _transform.Get());
+
+    public async Task<bool> RemoveTransform() => State.Config is not null && await _transform.RemoveAsync();
+
+    private EndpointView View(EndpointRecord config) =>
+        config.View(State.Cursor, _schedule.OpenCount + State.Manual.Count, State.FailingSince, _time.GetUtcNow());
+
+    private void Wake() => _loop.Wake();
+
+    /// <summary>
+    /// While anything is pending, a reminder ticks every minute (Orleans' shortest): if the activation or its silo is
+    /// gone, the tick brings the endpoint back to deliver. Registered by the loop when work appears; dropped by the
+    /// first tick that finds nothing pending, so a quiet endpoint does not write its reminder twice per event.
+    /// </summary>
+    private async Task KeepReminderAsync()
+    {
+        if (!_reminderOn && _schedule.HasWork)
+        {
+            try
+            {
+                await this.RegisterOrUpdateReminder(DeliverReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+                _reminderOn = true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.ReminderFailed(_logger, ex, _key.Endpoint);
+            }
+        }
+    }
+
+    private async Task StopReminderAsync()
+    {
+        try
+        {
+            if (await this.GetReminder(DeliverReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            _reminderOn = false;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.ReminderFailed(_logger, ex, _key.Endpoint);
+        }
+    }
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Saving endpoint {Endpoint} failed; what was not saved is delivered again")]
-        public static partial void SaveFailed(ILogger logger, Exception exception, string endpoint);
-
-        [LoggerMessage(2, LogLevel.Warning, "Endpoint {Endpoint} disabled: {Reason}")]
-        public static partial void Disabled(ILogger logger, string endpoint, string reason);
-
-        [LoggerMessage(3, LogLevel.Warning, "Publishing fabric.endpoint.disabled for endpoint {Endpoint} failed")]
-        public static partial void DisabledEventFailed(ILogger logger, Exception exception, string endpoint);
-
-        [LoggerMessage(4, LogLevel.Warning, "Endpoint {Endpoint}: events {First}..{Last} left the log before delivery ({Reason})")]
-        public static partial void Lost(ILogger logger, string endpoint, long first, long last, string reason);
-
-        [LoggerMessage(5, LogLevel.Warning, "Endpoint {Endpoint}: delivery loop failed; it starts again")]
-        public static partial void PumpFailed(ILogger logger, Exception exception, string endpoint);
-
         [LoggerMessage(7, LogLevel.Information, "Endpoint {Endpoint} activated at cursor {Cursor} with {Pending} pending")]
         public static partial void Activated(ILogger logger, string endpoint, long cursor, int pending);
-
-        [LoggerMessage(8, LogLevel.Warning, "Endpoint {Endpoint}: its transform ({Hash}) could not be loaded; its messages fail until it is attached again")]
-        public static partial void TransformNotLoaded(ILogger logger, Exception exception, string endpoint, string hash);
 
         [LoggerMessage(6, LogLevel.Warning, "Endpoint {Endpoint}: its reminder could not be kept")]
         public static partial void ReminderFailed(ILogger logger, Exception exception, string endpoint);

@@ -1,6 +1,6 @@
+using Fabric.Grains;
 using System.Net;
 using System.Net.Sockets;
-using Fabric.Grains.Customers;
 using Fabric.Outbound.Delivery;
 using Fabric.Outbound.Egress;
 using Microsoft.Extensions.Configuration;

@@ -13,7 +13,8 @@ public sealed class AttemptLogTests(OutboundFixture fixture)
     {
         var customer = await fixture.Gateway.NewCustomerAsync();
         var path = fixture.Receiver.Path((_, _) => new Answer(200));
-        var (endpoint, _) = await fixture.CreateEndpointAsync(customer, path);
+        // Ordered: delivered, and so settled, in seq order (an unordered endpoint may settle the three in any order).
+        var (endpoint, _) = await fixture.CreateEndpointAsync(customer, path, new { ordered = true });
         for (var i = 0; i < 3; i++)
         {
             await fixture.Gateway.PostWebhookAsync(customer, $$"""{"type":"order.paid","n":{{i}}}""");

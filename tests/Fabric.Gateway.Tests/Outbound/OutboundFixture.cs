@@ -1,6 +1,6 @@
+using Fabric.Grains;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Fabric.Grains.Customers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 

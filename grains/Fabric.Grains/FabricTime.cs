@@ -1,4 +1,4 @@
-namespace Fabric.Grains.Customers;
+namespace Fabric.Grains;
 
 /// <summary>
 /// Fabric's clock is a keyed <see cref="TimeProvider"/> so tests can move it without moving Orleans' own timers.

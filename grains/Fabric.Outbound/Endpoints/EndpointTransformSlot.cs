@@ -3,6 +3,7 @@ using Fabric.Contracts.Transforms;
 using Fabric.Grains;
 using Fabric.Grains.Transforms;
 using Fabric.Wasm;
+using Microsoft.Extensions.Logging;
 
 namespace Fabric.Outbound.Endpoints;
 
@@ -11,91 +12,96 @@ namespace Fabric.Outbound.Endpoints;
 /// for it). Run on the grain's turn just before an attempt's POST, so a retry after a hot swap sends what the new module
 /// makes. Kept in its own grain state, apart from the delivery state that is written every second.
 /// </summary>
-internal sealed partial class EndpointGrain
+/// <remarks>Not thread-safe: it runs on its grain's scheduler.</remarks>
+internal sealed partial class EndpointTransformSlot(IPersistentState<EndpointTransform> state, WasmRuntime wasm, TimeProvider time, ILogger logger) : IDisposable
 {
-    private Attachment? _transform;
-    private readonly StateWrites _transformWrites = new();
+    private readonly StateWrites _writes = new();
+    private Attachment? _attached;
+    private bool _broken;
 
-    private async Task LoadTransformAsync()
+    public bool IsSet => state.State.Record is not null;
+
+    public async Task LoadAsync(string endpoint)
     {
-        if (_transformState.State.Record is not { } record)
+        if (state.State.Record is not { } record)
         {
             return;
         }
 
         try
         {
-            _transform = await Attachment.LoadAsync(_wasm, record, TransformStage.Outbound, _time);
+            _attached = await Attachment.LoadAsync(wasm, record, TransformStage.Outbound, time);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Checked at upload: only a changed runtime gets here. Messages are then failed by the reject policy below
             // rather than sent unshaped.
-            Log.TransformNotLoaded(_logger, ex, Key.Endpoint, record.Hash);
-            _transformBroken = true;
+            Log.TransformNotLoaded(logger, ex, endpoint, record.Hash);
+            _broken = true;
         }
     }
 
-    private bool _transformBroken;
-
-    public async Task<TransformAttach?> SetTransform(TransformSettings settings)
+    public async Task<TransformAttach> SetAsync(TransformSettings settings)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        if (State.Config is null)
-        {
-            return null;
-        }
-
-        var (attachment, answer) = await Attachment.PrepareAsync(_wasm, settings, TransformStage.Outbound, _time);
+        var (attachment, answer) = await Attachment.PrepareAsync(wasm, settings, TransformStage.Outbound, time);
         if (attachment is null)
         {
             return answer;
         }
 
-        var before = _transformState.State.Record;
-        _transformState.State.Record = attachment.Record;
+        var before = state.State.Record;
+        state.State.Record = attachment.Record;
         try
         {
-            await _transformWrites.WriteAsync(_transformState.WriteStateAsync);
+            await _writes.WriteAsync(state.WriteStateAsync);
         }
         catch
         {
-            _transformState.State.Record = before;
+            state.State.Record = before;
             attachment.Dispose();
             throw;
         }
 
         // Between two attempts: each body is shaped by one module whole.
-        _transform?.Dispose();
-        _transform = attachment;
-        _transformBroken = false;
+        _attached?.Dispose();
+        _attached = attachment;
+        _broken = false;
         return answer;
     }
 
-    public Task<TransformView?> GetTransform() => Task.FromResult(State.Config is null ? null : _transform?.View());
+    public TransformView? Get() => _attached?.View();
 
-    public async Task<bool> RemoveTransform()
+    public async Task<bool> RemoveAsync()
     {
-        if (State.Config is null || _transformState.State.Record is not { } before)
+        if (state.State.Record is not { } before)
         {
             return false;
         }
 
-        _transformState.State.Record = null;
+        state.State.Record = null;
         try
         {
-            await _transformWrites.WriteAsync(_transformState.ClearStateAsync);
+            await _writes.WriteAsync(state.ClearStateAsync);
         }
         catch
         {
-            _transformState.State.Record = before;
+            state.State.Record = before;
             throw;
         }
 
-        _transform?.Dispose();
-        _transform = null;
-        _transformBroken = false;
+        Detach();
         return true;
+    }
+
+    /// <summary>The module goes with the endpoint: its state is cleared after the writes under way.</summary>
+    public async Task ClearAsync()
+    {
+        if (state.State.Record is not null)
+        {
+            await _writes.WriteAsync(state.ClearStateAsync);
+        }
+
+        Detach();
     }
 
     /// <summary>
@@ -103,13 +109,13 @@ internal sealed partial class EndpointGrain
     /// settles without a POST (<c>dropped</c> by the module, or <c>transform-{kind}</c> when it failed and the policy
     /// rejects).
     /// </summary>
-    private EventEnvelope? Shape(EventEnvelope envelope, out string? reason, out bool dropped)
+    public EventEnvelope? Shape(EventEnvelope envelope, out string? reason, out bool dropped)
     {
         reason = null;
         dropped = false;
-        if (_transform is not { } attachment)
+        if (_attached is not { } attachment)
         {
-            if (_transformBroken)
+            if (_broken)
             {
                 reason = "transform-unavailable";
                 return null;
@@ -144,6 +150,21 @@ internal sealed partial class EndpointGrain
         };
     }
 
+    public void Dispose() => Detach();
+
+    private void Detach()
+    {
+        _attached?.Dispose();
+        _attached = null;
+        _broken = false;
+    }
+
     private static bool IsJson(string contentType) =>
         contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase);
+
+    private static partial class Log
+    {
+        [LoggerMessage(8, LogLevel.Warning, "Endpoint {Endpoint}: its transform ({Hash}) could not be loaded; its messages fail until it is attached again")]
+        public static partial void TransformNotLoaded(ILogger logger, Exception exception, string endpoint, string hash);
+    }
 }
