@@ -2,12 +2,13 @@ using Fabric.Gateway.Admin;
 using Fabric.Gateway.Api;
 using Fabric.Gateway.Auth;
 using Fabric.Gateway.Customers;
-using Fabric.Gateway.Http;
+using Fabric.Gateway.Events;
 using Fabric.Gateway.Hosting;
+using Fabric.Gateway.Http;
 using Fabric.Gateway.Outbound;
-using Fabric.Gateway.Transforms;
 using Fabric.Gateway.Sockets;
 using Fabric.Gateway.Telemetry;
+using Fabric.Gateway.Transforms;
 using Fabric.Gateway.Webhooks;
 using Fabric.Hosting.Dashboard;
 using Fabric.Hosting.Health;
@@ -29,7 +30,8 @@ public static class Program
         builder.AddFabricTelemetry();        // OpenTelemetry by the OTEL_* settings; /metrics
         builder.AddFabricHttp();             // problem+json, JSON source generation, /readyz's checks
         builder.AddFabricRateLimits();       // per-customer token buckets, charged after verification
-        builder.AddFabricCustomers();        // grain references, the ingestor, the cached registry, Data Protection
+        builder.AddFabricCustomers();        // grain references, the cached registry, Data Protection
+        builder.AddFabricIngest();           // the ingestor every surface appends through, and its coalescer
         builder.AddFabricAuth();             // admin keys and customers' API keys (Authorization: Bearer)
         builder.AddFabricAdmin();            // the embedded seed and OpenAPI
         builder.AddFabricWebhooks();         // POST /v1/webhooks/{customer}/{source}

@@ -1,11 +1,8 @@
 using Fabric.Contracts;
 using Fabric.Contracts.Registry;
-using Fabric.Gateway.Api;
 using Fabric.Gateway.Auth;
 using Fabric.Gateway.Customers;
-using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
-using Fabric.Gateway.Sockets.Auth;
 using Fabric.Gateway.Webhooks.Verification;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -59,7 +56,7 @@ internal static class AdminEndpoints
 
     private static async Task<Results<Ok<CustomerList>, ProblemHttpResult>> ListAsync(string? after, int? limit, IGrainFactory grains)
     {
-        if (!Paging.IsValid(limit) || (after is not null && !Names.IsValidId(after)))
+        if (!Paging.IsValid(limit) || (after is not null && !InputRules.IsValidId(after)))
         {
             return Problems.BadRequest("invalid-range", $"'after' must be a customer id and 'limit' between 1 and {Paging.MaxLimit}.");
         }
@@ -73,7 +70,7 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> PutCustomerAsync(string customer, HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonRequest.ReadAsync(request, ApiJsonContext.Default.CustomerPutRequest, optional: true, cancellationToken);
+        var (body, problem) = await JsonRequest.ReadAsync(request, AdminJsonContext.Default.CustomerPutRequest, optional: true, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -97,7 +94,7 @@ internal static class AdminEndpoints
     private static async Task<IResult> PutSourceAsync(
         string customer, string source, HttpRequest request, IGrainFactory grains, SecretProtector protector, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (!Names.IsValidId(source))
+        if (!InputRules.IsValidId(source))
         {
             return Problems.InvalidSource();
         }
@@ -107,7 +104,7 @@ internal static class AdminEndpoints
             return Problems.ReservedSourceName(SourceRules.ReservedNames);
         }
 
-        var (body, problem) = await JsonRequest.ReadAsync(request, ApiJsonContext.Default.SourcePutRequest, optional: false, cancellationToken);
+        var (body, problem) = await JsonRequest.ReadAsync(request, AdminJsonContext.Default.SourcePutRequest, optional: false, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -131,7 +128,7 @@ internal static class AdminEndpoints
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteSourceAsync(string customer, string source, IGrainFactory grains)
     {
-        if (!Names.IsValidId(source))
+        if (!InputRules.IsValidId(source))
         {
             return Problems.InvalidSource();
         }
@@ -146,7 +143,7 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> CreateKeyAsync(string customer, HttpRequest request, IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonRequest.ReadAsync(request, ApiJsonContext.Default.KeyCreateRequest, optional: false, cancellationToken);
+        var (body, problem) = await JsonRequest.ReadAsync(request, AdminJsonContext.Default.KeyCreateRequest, optional: false, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -216,7 +213,7 @@ internal static class AdminEndpoints
             return Problems.UnknownCustomer();
         }
 
-        return Names.IsValidId(session) && await grains.GetGrain<ICustomerGrain>(customer).Kick(session)
+        return InputRules.IsValidId(session) && await grains.GetGrain<ICustomerGrain>(customer).Kick(session)
             ? TypedResults.NoContent()
             : Problems.NotFound("unknown-session", "No session of that id is connected for that customer.");
     }

@@ -1,8 +1,7 @@
 using Fabric.Contracts.Registry;
 using Fabric.Gateway.Auth;
 using Fabric.Gateway.Customers;
-using Fabric.Gateway.Events;
-using Fabric.Gateway.Sockets.Auth;
+using Fabric.Gateway.Http;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Gateway.Admin;
@@ -18,7 +17,7 @@ internal sealed partial class RegistrySeeder(
     {
         foreach (var (customer, seed) in options.Value.Customers)
         {
-            if (!Names.IsValidId(customer))
+            if (!InputRules.IsValidId(customer))
             {
                 throw new InvalidOperationException($"Fabric:Seed:Customers: '{customer}' is not a valid customer id.");
             }
@@ -35,7 +34,7 @@ internal sealed partial class RegistrySeeder(
             foreach (var (name, source) in seed.Sources)
             {
                 var body = new SourcePutRequest(source.Scheme, source.Secrets, source.ToleranceSeconds, source.Header, source.Algorithm, source.Encoding, source.Prefix);
-                if (!Names.IsValidId(name) || SourceRules.Check(body) is not null)
+                if (!InputRules.IsValidId(name) || SourceRules.Check(body) is not null)
                 {
                     throw new InvalidOperationException($"Fabric:Seed:Customers:{customer}:Sources:{name} is not a valid source (check its scheme and secrets).");
                 }

@@ -1,3 +1,4 @@
+using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
 using Fabric.Gateway.Webhooks.Verification;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -15,7 +16,7 @@ internal static class SourceRules
     /// source, so a webhook source of one of these names could claim (or replay) keys of Fabric's own events. Compared
     /// case-insensitively, so <c>API</c> cannot pass for a different name either.
     /// </summary>
-    public static readonly IReadOnlyList<string> ReservedNames = [Api.PublishedEvent.Source, "socket", "fabric", "admin", "system"];
+    public static readonly IReadOnlyList<string> ReservedNames = [BuiltInSources.Api, BuiltInSources.Socket, BuiltInSources.Fabric, "admin", "system"];
 
     public static bool IsReserved(string name) => ReservedNames.Contains(name, StringComparer.OrdinalIgnoreCase);
 

@@ -12,7 +12,6 @@ namespace Fabric.Gateway.Api;
 internal static class EventsEndpoints
 {
     /// <summary>Most events in one batch publish (the body limit applies too).</summary>
-    public const int MaxBatchEvents = 1000;
 
 
     /// <summary>Publish (<c>POST</c>) and history (<c>GET</c>) under <c>/v1/customers/{customer}/events</c>.</summary>
@@ -89,9 +88,9 @@ internal static class EventsEndpoints
             }
 
             var count = events.GetArrayLength();
-            if (count is 0 or > MaxBatchEvents)
+            if (count is 0 or > EventIngestor.MaxBatchEvents)
             {
-                return Problems.BadRequest("invalid-batch-size", $"A batch holds 1 to {MaxBatchEvents} events.");
+                return Problems.BadRequest("invalid-batch-size", $"A batch holds 1 to {EventIngestor.MaxBatchEvents} events.");
             }
 
             var items = new List<BatchItem>(count);
@@ -107,9 +106,9 @@ internal static class EventsEndpoints
 
     private static async Task<IResult> HistoryAsync(string customer, long? after, int? limit, CustomerGrains grains)
     {
-        if (after is < 0 or > Names.MaxSeq || !Paging.IsValid(limit))
+        if (after is < 0 or > InputRules.MaxSeq || !Paging.IsValid(limit))
         {
-            return Problems.BadRequest("invalid-range", $"'after' must be a seq from 0 to {Names.MaxSeq} and 'limit' between 1 and {Paging.MaxLimit}.");
+            return Problems.BadRequest("invalid-range", $"'after' must be a seq from 0 to {InputRules.MaxSeq} and 'limit' between 1 and {Paging.MaxLimit}.");
         }
 
         var page = await grains.Get(customer).GetSince(after ?? 0, Paging.Take(limit));

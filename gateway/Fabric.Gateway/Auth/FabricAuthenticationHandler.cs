@@ -1,10 +1,9 @@
-using Fabric.Hosting.Admin;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using Fabric.Gateway.Customers;
-using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
+using Fabric.Hosting.Admin;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
@@ -40,7 +39,7 @@ internal sealed class FabricAuthenticationHandler(
             return Success([new Claim(FabricClaims.Admin, "true")]);
         }
 
-        if (!ApiKeys.TryParse(token, out var owner, out var keyId) || !Names.IsValidId(owner))
+        if (!ApiKeys.TryParse(token, out var owner, out var keyId) || !InputRules.IsValidId(owner))
         {
             return AuthenticateResult.Fail("unknown key");
         }

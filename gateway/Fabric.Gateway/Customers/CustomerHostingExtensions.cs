@@ -1,4 +1,3 @@
-using Fabric.Gateway.Events;
 using Fabric.Grains.Redis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -8,18 +7,14 @@ namespace Fabric.Gateway.Customers;
 internal static class CustomerHostingExtensions
 {
     /// <summary>
-    /// What every feature needs to reach a customer: grain references, the ingestor and its coalescer, the cached
-    /// registry with its change-feed poller, and Data Protection for sources' secrets — keys in Redis in distributed mode
+    /// What every feature needs to reach a customer: grain references, the cached registry with its change-feed
+    /// poller, and Data Protection for sources' secrets — keys in Redis in distributed mode
     /// (so all gateways share them), in memory in embedded mode (whose state is in memory too).
     /// </summary>
     public static WebApplicationBuilder AddFabricCustomers(this WebApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<CustomerGrains>();
-        builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.SectionName).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
-        builder.Services.AddSingleton<AppendCoalescer>();
-        builder.Services.AddSingleton<EventIngestor>();
         builder.Services.AddOptions<CustomerDirectoryOptions>().BindConfiguration(CustomerDirectoryOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<CustomerDirectoryOptions>, CustomerDirectoryOptionsValidator>();
         builder.Services.AddSingleton<CustomerDirectory>();

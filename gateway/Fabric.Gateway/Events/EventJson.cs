@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
 using Fabric.Contracts;
-using Fabric.Gateway.Customers;
 using Fabric.Gateway.Http;
 
 namespace Fabric.Gateway.Events;

@@ -1,5 +1,9 @@
-using Fabric.Gateway.Api;
+using Fabric.Gateway.Admin;
+using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
+using Fabric.Gateway.Outbound;
+using Fabric.Gateway.Transforms;
+using Fabric.Gateway.Webhooks;
 using Fabric.Hosting.Health;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -15,7 +19,15 @@ internal static class HttpHostingExtensions
     {
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = RejectionMeter.Note);
         builder.Services.AddExceptionHandler<BadRequestBodyHandler>();
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            // One context per feature; none shares a type with another.
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, EventsJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, WebhooksJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, OutboundJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, TransformsJsonContext.Default);
+        });
         builder.AddFabricHealth().AddCheck<ClusterHealthCheck>("cluster", tags: [HealthHostingExtensions.Ready]);
 
         builder.Services.AddOptions<HttpLimitOptions>().BindConfiguration(HttpLimitOptions.SectionName).ValidateOnStart();

@@ -27,7 +27,7 @@ internal static class JsonRequest
             return (default, null);
         }
 
-        if (!Events.JsonBody.IsJsonMediaType(request.ContentType))
+        if (!JsonBody.IsJsonMediaType(request.ContentType))
         {
             return (default, Problems.UnsupportedMediaType("The body must be application/json."));
         }

@@ -1,4 +1,3 @@
-using Fabric.Gateway.Events;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Fabric.Gateway.Http;
@@ -13,9 +12,9 @@ internal static class Problems
 
     public static ProblemHttpResult BadRequest(string code, string detail) => Problem(StatusCodes.Status400BadRequest, code, "Bad request", detail);
 
-    public static ProblemHttpResult InvalidCustomer() => BadRequest("invalid-customer", "The customer id must be " + Names.IdRule + ".");
+    public static ProblemHttpResult InvalidCustomer() => BadRequest("invalid-customer", "The customer id must be " + InputRules.IdRule + ".");
 
-    public static ProblemHttpResult InvalidSource() => BadRequest("invalid-source", "The source name must be " + Names.IdRule + ".");
+    public static ProblemHttpResult InvalidSource() => BadRequest("invalid-source", "The source name must be " + InputRules.IdRule + ".");
 
     public static ProblemHttpResult ReservedSourceName(IEnumerable<string> reserved) =>
         BadRequest("reserved-source-name", "That source name is reserved for Fabric's own events: " + string.Join(", ", reserved) + ".");

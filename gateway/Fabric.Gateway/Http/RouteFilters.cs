@@ -1,4 +1,3 @@
-using Fabric.Gateway.Events;
 
 namespace Fabric.Gateway.Http;
 
@@ -8,7 +7,7 @@ internal static class RouteFilters
     /// <summary>A <c>{customer}</c> route value that is not a valid id is refused with 400 before any handler runs.</summary>
     public static TBuilder ValidateCustomerId<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.AddEndpointFilter(static (context, next) =>
-            context.HttpContext.GetRouteValue("customer") is string customer && !Names.IsValidId(customer)
+            context.HttpContext.GetRouteValue("customer") is string customer && !InputRules.IsValidId(customer)
                 ? ValueTask.FromResult<object?>(Problems.InvalidCustomer())
                 : next(context));
 

@@ -1,5 +1,4 @@
 using Fabric.Contracts;
-using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
 using Fabric.Outbound.Egress;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -64,7 +63,7 @@ internal static class EndpointRules
             return Problems.BadRequest("invalid-timeout", "\"timeout\" must be between 00:00:01 and 00:05:00.");
         }
 
-        if (body.FromSeq is < 0 or > Names.MaxSeq)
+        if (body.FromSeq is < 0 or > InputRules.MaxSeq)
         {
             return Problems.BadRequest("invalid-from-seq", "\"fromSeq\" must be a seq (0 = every retained event).");
         }

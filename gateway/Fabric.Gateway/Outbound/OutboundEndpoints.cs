@@ -1,5 +1,4 @@
 using Fabric.Contracts.Endpoints;
-using Fabric.Gateway.Api;
 using Fabric.Gateway.Auth;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Http;
@@ -56,7 +55,7 @@ internal static class OutboundEndpoints
     private static async Task<IResult> CreateAsync(
         string customer, HttpRequest request, IGrainFactory grains, EgressPolicy egress, IDataProtectionProvider protection, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonRequest.ReadAsync(request, ApiJsonContext.Default.EndpointRequest, optional: false, cancellationToken);
+        var (body, problem) = await JsonRequest.ReadAsync(request, OutboundJsonContext.Default.EndpointRequest, optional: false, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -86,7 +85,7 @@ internal static class OutboundEndpoints
 
     private static async Task<IResult> UpdateAsync(string customer, string id, HttpRequest request, IGrainFactory grains, EgressPolicy egress, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonRequest.ReadAsync(request, ApiJsonContext.Default.EndpointRequest, optional: false, cancellationToken);
+        var (body, problem) = await JsonRequest.ReadAsync(request, OutboundJsonContext.Default.EndpointRequest, optional: false, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -107,7 +106,7 @@ internal static class OutboundEndpoints
     private static async Task<IResult> RotateAsync(
         string customer, string id, HttpRequest request, IGrainFactory grains, IDataProtectionProvider protection, IOptions<OutboundOptions> options, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonRequest.ReadAsync(request, ApiJsonContext.Default.RotateRequest, optional: true, cancellationToken);
+        var (body, problem) = await JsonRequest.ReadAsync(request, OutboundJsonContext.Default.RotateRequest, optional: true, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -155,7 +154,7 @@ internal static class OutboundEndpoints
 
     private static async Task<IResult> RecoverAsync(string customer, string id, HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonRequest.ReadAsync(request, ApiJsonContext.Default.RecoverRequest, optional: false, cancellationToken);
+        var (body, problem) = await JsonRequest.ReadAsync(request, OutboundJsonContext.Default.RecoverRequest, optional: false, cancellationToken);
         if (problem is not null)
         {
             return problem;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Fabric.Contracts;
 using Fabric.Gateway.Customers;
-using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
 using Fabric.Gateway.Telemetry;
 using Fabric.Hosting.Telemetry;
@@ -31,7 +30,7 @@ internal sealed partial class FeedRegistry
         _options = options.Value;
         _logger = logger;
         _traceWrites = [.. telemetry.Value.DebugCustomers];
-        GatewayTelemetry.Observe(this);
+        GatewayTelemetry.ObserveSendQueue(this, () => AllSessions().Sum(s => s.QueuedBytes));
         // Orleans holds local observers weakly: this field is the strong reference that keeps pushes arriving.
         _observer = new GatewayObserver(this);
     }

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using Fabric.Contracts;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Events;
@@ -29,7 +29,7 @@ internal sealed partial class SocketCommands(
     ILogger<SocketCommands> logger)
 {
     /// <summary>The source recorded for events published from a socket.</summary>
-    public const string Source = "socket";
+    public const string Source = BuiltInSources.Socket;
 
     /// <summary>Largest <c>ref</c> a client may attach; it is echoed in the reply.</summary>
     public const int MaxRefLength = 64;
@@ -158,7 +158,7 @@ internal sealed partial class SocketCommands(
     private async Task PublishAsync(SocketSession session, ClientFrame frame, string? @ref)
     {
         var topic = frame.Topic;
-        if (!Names.IsValidType(topic))
+        if (!InputRules.IsValidType(topic))
         {
             RejectInvalid(session, "invalid_topic", "\"topic\" is the event type: 1-200 printable ASCII characters without spaces or '*'.", @ref);
             return;
@@ -187,9 +187,9 @@ internal sealed partial class SocketCommands(
         if (frame.Id is not null)
         {
             key = ScopedKey(session.Credential.Sub, frame.Id);
-            if (!Names.IsValidKey(key))
+            if (!InputRules.IsValidKey(key))
             {
-                RejectInvalid(session, "invalid_id", $"\"id\" must be 1-{Names.MaxKeyLength - ScopePrefixLength} printable ASCII characters without spaces.", @ref);
+                RejectInvalid(session, "invalid_id", $"\"id\" must be 1-{InputRules.MaxKeyLength - ScopePrefixLength} printable ASCII characters without spaces.", @ref);
                 return;
             }
         }
@@ -335,13 +335,13 @@ internal sealed partial class SocketCommands(
 
     private static bool ValidateSince(SocketSession session, long? since, string? epoch, string? @ref)
     {
-        if (since is < 0 or > Names.MaxSeq)
+        if (since is < 0 or > InputRules.MaxSeq)
         {
-            session.Invalid("invalid_since", $"\"since\" must be a seq from 0 to {Names.MaxSeq}.", @ref);
+            session.Invalid("invalid_since", $"\"since\" must be a seq from 0 to {InputRules.MaxSeq}.", @ref);
             return false;
         }
 
-        if (epoch is not null && (epoch.Length is 0 or > Names.MaxIdLength || since is null))
+        if (epoch is not null && (epoch.Length is 0 or > InputRules.MaxIdLength || since is null))
         {
             session.Invalid("invalid_epoch", "\"epoch\" must be the epoch of a \"subscribed\" frame, given with \"since\".", @ref);
             return false;

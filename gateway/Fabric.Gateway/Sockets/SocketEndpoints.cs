@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Fabric.Gateway.Customers;
-using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
 using Fabric.Gateway.Sockets.Auth;
 using Fabric.Gateway.Telemetry;
@@ -31,7 +30,11 @@ internal static partial class SocketEndpoints
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Services.AddSingleton<IValidateOptions<SocketOptions>, SocketOptionsValidator>();
         builder.Services.AddSingleton<FeedRegistry>();
-        builder.Services.AddSingleton<ConnectionTokens>();
+        builder.Services.AddSingleton(services =>
+        {
+            var options = services.GetRequiredService<IOptions<SocketOptions>>().Value;
+            return new ConnectionTokens(options.TokenClockSkew, options.MaxTopics);
+        });
         builder.Services.AddSingleton<SocketAuthenticator>();
         builder.Services.AddSingleton<SocketCommands>();
         builder.Services.AddSingleton<KeepAliveWheel>();
@@ -99,7 +102,7 @@ internal static partial class SocketEndpoints
         var rejection =
             !context.WebSockets.IsWebSocketRequest ? Problems.BadRequest("websocket-required", "This endpoint takes WebSocket connections only.")
             : !AllowedOrigins.IsAllowed(context.Request.Headers.Origin, settings.AllowedOrigins) ? Problems.ForbiddenOrigin()
-            : !Names.IsValidId(customer) ? Problems.InvalidCustomer()
+            : !InputRules.IsValidId(customer) ? Problems.InvalidCustomer()
             : requested.Count > 0 && !requested.Contains(SubProtocol) && !requested.Contains(BatchSubProtocol)
                 ? Problems.BadRequest("unsupported-subprotocol", $"The subprotocols are {BatchSubProtocol} and {SubProtocol}.")
             : drain.Draining ? Problems.Unavailable("This gateway is shutting down; connect to another.")

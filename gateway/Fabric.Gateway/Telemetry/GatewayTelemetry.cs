@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
-using Fabric.Gateway.Sockets;
 
 namespace Fabric.Gateway.Telemetry;
 
@@ -43,12 +42,12 @@ internal static class GatewayTelemetry
     public static readonly ActivitySource Source = new(Name);
     private static readonly Meter Meter = new(Name);
 
-    // The gateways of this process (one, except in tests), held weakly: the send-queue gauge sums their sockets at
-    // each collection instead of keeping a shared total that every queued frame would have to update.
-    private static readonly ConditionalWeakTable<FeedRegistry, object?> Registries = [];
+    // The send queues of this process's gateways (one, except in tests), held weakly by their owners: the gauge sums
+    // them at each collection instead of keeping a shared total that every queued frame would have to update.
+    private static readonly ConditionalWeakTable<object, Func<long>> SendQueues = [];
 
     public static readonly ObservableGauge<long> SendQueueBytes = Meter.CreateObservableGauge("fabric.gateway.send_queue_bytes",
-        () => Registries.Sum(r => r.Key.AllSessions().Sum(s => s.QueuedBytes)), unit: "By", description: "Bytes queued to sockets and not yet written, all sockets of this gateway.");
+        () => SendQueues.Sum(q => q.Value()), unit: "By", description: "Bytes queued to sockets and not yet written, all sockets of this gateway.");
 
     public static readonly Counter<long> Ingested = Meter.CreateCounter<long>("fabric.gateway.ingested", description: "Events acknowledged to producers.");
     public static readonly Counter<long> Rejected = Meter.CreateCounter<long>("fabric.gateway.rejected", description: "Events refused, by surface (webhook, api, socket) and reason (the problem type or socket error code).");
@@ -70,6 +69,6 @@ internal static class GatewayTelemetry
         description: "From the grain's acceptance of an event to its frame written to a socket, live pushes only (one measure per push released to this gateway's sockets: its first event, at the first socket that writes it).",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] });
 
-    /// <summary>Counts this gateway's sockets into <see cref="SendQueueBytes"/>.</summary>
-    public static void Observe(FeedRegistry registry) => Registries.AddOrUpdate(registry, null);
+    /// <summary>Counts <paramref name="queuedBytes"/> into <see cref="SendQueueBytes"/> for as long as <paramref name="owner"/> lives.</summary>
+    public static void ObserveSendQueue(object owner, Func<long> queuedBytes) => SendQueues.AddOrUpdate(owner, queuedBytes);
 }

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Fabric.Contracts;
 using Fabric.Contracts.Endpoints;
 using Fabric.Contracts.Transforms;
-using Fabric.Gateway.Api;
 using Fabric.Gateway.Auth;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Events;
@@ -26,7 +25,7 @@ internal static class TransformEndpoints
     public const string WasmMediaType = "application/wasm";
 
     /// <summary>The ingest paths that are not webhook sources but take transforms too: the publish API and socket publishes.</summary>
-    private static readonly string[] BuiltInSources = [PublishedEvent.Source, Sockets.SocketCommands.Source];
+    private static readonly string[] FabricSources = [BuiltInSources.Api, BuiltInSources.Socket];
 
     public static WebApplicationBuilder AddFabricTransforms(this WebApplicationBuilder builder)
     {
@@ -116,7 +115,7 @@ internal static class TransformEndpoints
     /// <summary>A configured webhook source, or one of the built-in ingest paths (<c>api</c>, <c>socket</c>).</summary>
     private static async Task<IResult?> SourceProblemAsync(string customer, string source, CustomerDirectory directory)
     {
-        if (!Names.IsValidId(source))
+        if (!InputRules.IsValidId(source))
         {
             return Problems.InvalidSource();
         }
@@ -126,7 +125,7 @@ internal static class TransformEndpoints
             return Problems.UnknownCustomer();
         }
 
-        return known.Source(source) is not null || BuiltInSources.Contains(source, StringComparer.Ordinal) ? null : Problems.UnknownSource();
+        return known.Source(source) is not null || FabricSources.Contains(source, StringComparer.Ordinal) ? null : Problems.UnknownSource();
     }
 
     private static async Task<IResult?> EndpointProblemAsync(string customer, string id, CustomerDirectory directory)
@@ -166,7 +165,7 @@ internal static class TransformEndpoints
 
         // Base64 of the largest module, the largest config and room for the rest.
         var limit = (((long)options.MaxModuleBytes + 2) / 3 * 4) + options.MaxConfigBytes + 4096;
-        var (body, problem) = await JsonRequest.ReadAsync(request, ApiJsonContext.Default.TransformRequest, optional: false, limit, cancellationToken);
+        var (body, problem) = await JsonRequest.ReadAsync(request, TransformsJsonContext.Default.TransformRequest, optional: false, limit, cancellationToken);
         if (problem is not null)
         {
             return (null, problem);

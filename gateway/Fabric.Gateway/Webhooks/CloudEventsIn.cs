@@ -168,7 +168,7 @@ internal static class CloudEventsIn
     {
         incoming = null;
         var type = cloudEvent.Type!;
-        if (!Names.IsValidType(type))
+        if (!InputRules.IsValidType(type))
         {
             return Problems.BadRequest("invalid-type", "The CloudEvent's type must be 1-200 printable ASCII characters without spaces or '*'.");
         }
@@ -183,7 +183,7 @@ internal static class CloudEventsIn
     private static string IdempotencyKey(string source, string id)
     {
         var key = source + "#" + id;
-        return Names.IsValidKey(key) ? key : "ce:" + System.Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(source + "\n" + id)));
+        return InputRules.IsValidKey(key) ? key : "ce:" + System.Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(source + "\n" + id)));
     }
 
     private static ProblemHttpResult Invalid(Exception ex) =>

@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using Fabric.Gateway.Webhooks.Verification;
 using Fabric.Contracts;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
 using Fabric.Gateway.Telemetry;
+using Fabric.Gateway.Webhooks.Verification;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Gateway.Webhooks;
@@ -40,7 +40,7 @@ internal static class WebhookEndpoints
     /// </summary>
     private static async Task<IResult> HandshakeAsync(string customer, string source, HttpContext context, CustomerDirectory directory)
     {
-        if (!Names.IsValidId(source) || (await directory.GetAsync(customer))?.Source(source) is null)
+        if (!InputRules.IsValidId(source) || (await directory.GetAsync(customer))?.Source(source) is null)
         {
             return Problems.UnknownSource();
         }
@@ -61,7 +61,7 @@ internal static class WebhookEndpoints
         string customer, string source, HttpRequest request, CustomerDirectory directory,
         EventIngestor ingestor, RateLimits rateLimits, IOptions<WebhookOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (!Names.IsValidId(source))
+        if (!InputRules.IsValidId(source))
         {
             return Problems.InvalidSource();
         }
@@ -107,7 +107,7 @@ internal static class WebhookEndpoints
             case CloudEventsIn.Mode.Binary:
                 return CloudEventsIn.TryBinary(request.Headers, body, request.ContentType, source, out var binary) is { } wrong ? wrong : await ingestor.IngestAsync(customer, binary!);
             case CloudEventsIn.Mode.Batch:
-                return CloudEventsIn.TryBatch(body, source, Api.EventsEndpoints.MaxBatchEvents, out var items) is { } invalid ? invalid : await ingestor.IngestBatchAsync(customer, items);
+                return CloudEventsIn.TryBatch(body, source, EventIngestor.MaxBatchEvents, out var items) is { } invalid ? invalid : await ingestor.IngestBatchAsync(customer, items);
         }
 
         if (!JsonBody.TryInspect(body, out BodyFacts facts))
@@ -121,13 +121,13 @@ internal static class WebhookEndpoints
         }
 
         var key = scheme.IdempotencyKey(request.Headers, facts);
-        if (key is not null && !Names.IsValidKey(key))
+        if (key is not null && !InputRules.IsValidKey(key))
         {
             return Problems.BadRequest("invalid-idempotency-key", "The idempotency key must be 1-256 printable ASCII characters without spaces.");
         }
 
         var type = scheme.EventType(request.Headers, facts) ?? options.Value.DefaultEventType;
-        if (!Names.IsValidType(type))
+        if (!InputRules.IsValidType(type))
         {
             return Problems.BadRequest("invalid-type", "The event type must be 1-200 printable ASCII characters without spaces or '*'.");
         }

@@ -1,8 +1,7 @@
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using Fabric.Contracts;
 using Fabric.Gateway.Customers;
-using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -14,7 +13,9 @@ namespace Fabric.Gateway.Sockets.Auth;
 /// (must be the customer connected to), <c>sub_topics</c> and <c>pub_topics</c> (topic patterns; absent = all for
 /// subscribe, none for publish), <c>info</c> (any JSON, shown in presence). See docs/protocol.md.
 /// </summary>
-internal sealed class ConnectionTokens(IOptions<SocketOptions> options)
+/// <param name="clockSkew">How far <c>exp</c> may be past (<c>Fabric:Sockets:TokenClockSkew</c>).</param>
+/// <param name="maxTopics">The most topics a claim may list (<c>Fabric:Sockets:MaxTopics</c>).</param>
+internal sealed class ConnectionTokens(TimeSpan clockSkew, int maxTopics)
 {
     /// <summary>Largest <c>info</c> claim, as JSON.</summary>
     public const int MaxInfoBytes = 1024;
@@ -35,7 +36,7 @@ internal sealed class ConnectionTokens(IOptions<SocketOptions> options)
             ValidateLifetime = true,
             RequireExpirationTime = true,
             RequireSignedTokens = true,
-            ClockSkew = options.Value.TokenClockSkew,
+            ClockSkew = clockSkew,
             // Only the key the token names: a token signed by another customer's key (or a deleted one) finds none.
             TryAllIssuerSigningKeys = false,
             IssuerSigningKeyResolver = (_, _, kid, _) => kid is not null && customer.SigningKey(kid) is { } key ? [key] : [],
@@ -87,7 +88,7 @@ internal sealed class ConnectionTokens(IOptions<SocketOptions> options)
             return true;
         }
 
-        if (element.ValueKind != JsonValueKind.Array || element.GetArrayLength() > options.Value.MaxTopics)
+        if (element.ValueKind != JsonValueKind.Array || element.GetArrayLength() > maxTopics)
         {
             return false;
         }

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Fabric.Gateway.Events;
+using Fabric.Gateway.Http;
 
 namespace Fabric.Gateway.Webhooks.Verification;
 

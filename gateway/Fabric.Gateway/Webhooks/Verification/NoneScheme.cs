@@ -1,4 +1,4 @@
-using Fabric.Gateway.Events;
+using Fabric.Gateway.Http;
 
 namespace Fabric.Gateway.Webhooks.Verification;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Fabric.Gateway.Events;
+using Fabric.Gateway.Http;
 using NSec.Cryptography;
 
 namespace Fabric.Gateway.Webhooks.Verification;

@@ -1,11 +1,10 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Fabric.Contracts;
-using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Fabric.Gateway.Api;
+namespace Fabric.Gateway.Events;
 
 /// <summary>
 /// One event of the publish API, <c>{"type": "...", "data": ..., "id": "optional key"}</c>, as a single publish or as
@@ -14,7 +13,7 @@ namespace Fabric.Gateway.Api;
 internal static class PublishedEvent
 {
     /// <summary>The source recorded for events published through the API.</summary>
-    public const string Source = "api";
+    public const string Source = BuiltInSources.Api;
 
     /// <summary>A publish body: JSON media type, within the size limit, valid UTF-8 JSON; else the problem to answer.</summary>
     public static async Task<(JsonDocument? Document, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
@@ -64,7 +63,7 @@ internal static class PublishedEvent
         }
 
         if (!element.TryGetProperty("type"u8, out var typeElement) || typeElement.ValueKind != JsonValueKind.String
-            || typeElement.GetString() is not { } type || !Names.IsValidType(type))
+            || typeElement.GetString() is not { } type || !InputRules.IsValidType(type))
         {
             return Problems.BadRequest("invalid-type", "\"type\" is required: 1-200 printable ASCII characters without spaces or '*'.");
         }
@@ -78,7 +77,7 @@ internal static class PublishedEvent
         if (element.TryGetProperty("id"u8, out var id) && id.ValueKind != JsonValueKind.Null)
         {
             key = id.ValueKind == JsonValueKind.String ? id.GetString() : null;
-            if (!Names.IsValidKey(key))
+            if (!InputRules.IsValidKey(key))
             {
                 return Problems.BadRequest("invalid-idempotency-key", "\"id\" must be 1-256 printable ASCII characters without spaces.");
             }

@@ -1,9 +1,9 @@
 using System.Buffers;
 
-namespace Fabric.Gateway.Events;
+namespace Fabric.Gateway.Http;
 
 /// <summary>What a customer id, source, event type, topic and idempotency key may look like.</summary>
-internal static class Names
+internal static class InputRules
 {
     public const int MaxIdLength = 64;
     public const int MaxTypeLength = Fabric.Contracts.EventNames.MaxTypeLength;

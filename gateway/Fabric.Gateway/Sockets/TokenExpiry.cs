@@ -1,4 +1,4 @@
-namespace Fabric.Gateway.Sockets.Auth;
+namespace Fabric.Gateway.Sockets;
 
 /// <summary>
 /// Closes sockets whose connection token expired (4201: reconnect now with a fresh token and resume) unless a

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Fabric.Gateway.Events;
+namespace Fabric.Gateway.Http;
 
 /// <summary>Checks that a body is one complete JSON value and finds the fields providers name things by, in one pass.</summary>
 internal static class JsonBody

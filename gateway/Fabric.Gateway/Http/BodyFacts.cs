@@ -1,4 +1,4 @@
-namespace Fabric.Gateway.Events;
+namespace Fabric.Gateway.Http;
 
 /// <summary>
 /// The few top-level fields of a webhook body that providers put their event type and delivery id in, read in the

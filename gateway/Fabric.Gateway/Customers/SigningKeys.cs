@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Fabric.Gateway.Sockets.Auth;
+namespace Fabric.Gateway.Customers;
 
 /// <summary>
 /// Keys that sign a customer's connection tokens. The secret is a string of 43 URL-safe characters (256 random bits);
