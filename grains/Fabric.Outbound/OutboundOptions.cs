@@ -100,4 +100,18 @@ public sealed class OutboundOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan HistorySaveInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// After an endpoint's delivery loop failed (a log read or a save: a silo or Redis away), the wait before it runs
+    /// again; nothing settled is lost meanwhile. Default 1 second.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00")]
+    public TimeSpan LoopRetry { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// After an attempt failed on Fabric's side rather than the receiver's (its event could not be read), the wait
+    /// before the message is attempted again; it does not count as an attempt. Default 5 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan ErrorRetry { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,3 +1,4 @@
+using Fabric.Contracts;
 using Fabric.Gateway.Sockets;
 using Fabric.Grains.Hosting;
 using Fabric.Grains.Redis;
@@ -56,10 +57,12 @@ internal static partial class ClusterHostingExtensions
         return builder;
     }
 
-    /// <summary>No silo yet (or none reachable): keep trying every second instead of failing the host.</summary>
+    // No silo yet (or none reachable): keep trying every second instead of failing the host.
+    private static readonly Backoff SiloRetry = Backoff.Fixed(TimeSpan.FromSeconds(1));
+
     private static async Task<bool> WaitForSiloAsync(Exception exception, CancellationToken cancellationToken)
     {
-        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        await Task.Delay(SiloRetry.Initial, cancellationToken);
         return true;
     }
 

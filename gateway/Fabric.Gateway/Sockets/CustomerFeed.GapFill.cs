@@ -11,6 +11,9 @@ internal sealed partial class CustomerFeed
 {
     private const int PageSize = 1000;
 
+    // A page that does not start where the feed stands: read again after a pause, not in a tight loop.
+    private static readonly Backoff NoProgressRetry = Backoff.Fixed(TimeSpan.FromMilliseconds(200));
+
     private void StartFillIfGapLocked()
     {
         if (!_filling && _knownLast > _released && !_stopped)
@@ -46,6 +49,8 @@ internal sealed partial class CustomerFeed
     {
         await Task.Delay(_options.GapFillDelay, CancellationToken.None);
         long? failingSince = null;
+        var failures = 0;
+        var retry = Backoff.Fixed(_options.GapFillRetry);
         while (!_stopped)
         {
             long from;
@@ -65,6 +70,7 @@ internal sealed partial class CustomerFeed
             {
                 page = await _grain.GetSince(from, PageSize);
                 failingSince = null;
+                failures = 0;
             }
             catch (Exception ex)
             {
@@ -82,7 +88,7 @@ internal sealed partial class CustomerFeed
                     }
                 }
 
-                await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
+                await Task.Delay(retry.Delay(++failures), CancellationToken.None);
                 continue;
             }
 
@@ -106,7 +112,7 @@ internal sealed partial class CustomerFeed
             if (!progressed)
             {
                 // Nothing moved (a page that does not start where the feed stands): do not ask again in a tight loop.
-                await Task.Delay(TimeSpan.FromMilliseconds(200), CancellationToken.None);
+                await Task.Delay(NoProgressRetry.Initial, CancellationToken.None);
             }
         }
 

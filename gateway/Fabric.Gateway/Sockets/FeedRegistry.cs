@@ -21,11 +21,13 @@ internal sealed partial class FeedRegistry
     private readonly ConcurrentDictionary<string, CustomerFeed> _feeds = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly GatewayObserver _observer;
+    private readonly Backoff _registrationRetry;
     private IGatewayObserver? _observerReference;
     private long _generation;
 
     public FeedRegistry(CustomerGrains grains, IOptions<SocketOptions> options, IOptions<TelemetryOptions> telemetry, ILogger<FeedRegistry> logger)
     {
+        _registrationRetry = new Backoff(TimeSpan.FromMilliseconds(100), 2, options.Value.RegistrationRetryMax, Jitter: 0.2);
         _grains = grains;
         _options = options.Value;
         _logger = logger;
@@ -247,7 +249,7 @@ internal sealed partial class FeedRegistry
             {
                 // Cancellations too: sockets wait on this feed, so only the feed stopping ends the retries.
                 Log.RegisterFailed(_logger, ex, feed.Customer, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 * attempt)), CancellationToken.None);
+                await Task.Delay(_registrationRetry.Delay(attempt), CancellationToken.None);
             }
         }
     }

@@ -64,6 +64,21 @@ public sealed class SocketOptions
     public TimeSpan GapFillTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// The wait after a failed gap-fill read before the next one (fixed: the reads go on until
+    /// <see cref="GapFillTimeout"/>). Default 1 second.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan GapFillRetry { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The longest wait between two attempts to register this gateway with a customer's grain (the waits grow from
+    /// 100 ms, doubling, to this, with up to 20 % jitter; the attempts go on while the customer has sockets here).
+    /// Default 5 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan RegistrationRetryMax { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Bytes of pushed events one customer's feed holds while waiting for a gap to be filled; pushes beyond it are not
     /// kept, and the gap filler reads them from the log instead. Default 8 MiB.
     /// </summary>

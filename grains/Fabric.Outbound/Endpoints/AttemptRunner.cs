@@ -99,7 +99,7 @@ internal sealed partial class AttemptRunner(
         {
             // Unexpected (a log read failed): the message stays as it was and is attempted again shortly.
             Log.PumpFailed(logger, ex, key.Endpoint);
-            message.Due = time.GetUtcNow() + TimeSpan.FromSeconds(5);
+            message.Due = time.GetUtcNow() + options.ErrorRetry;
         }
         finally
         {

@@ -20,6 +20,7 @@ internal sealed partial class DeliveryLoop(
     ILogger logger,
     Func<Message, bool, Task> attempt,
     Func<Task> keepReminder,
+    Backoff retry,
     CancellationToken stopping)
 {
     private const int PageSize = 256;
@@ -53,6 +54,7 @@ internal sealed partial class DeliveryLoop(
     {
         // Runs on the activation's scheduler; the first await hands the turn back to the caller that woke it.
         await Task.Yield();
+        var failures = 0;
         while (!stopping.IsCancellationRequested && State.Config is { } config)
         {
             _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -74,12 +76,13 @@ internal sealed partial class DeliveryLoop(
                 await keepReminder();
                 await store.SaveDueAsync();
                 wait = schedule.NextWait(time.GetUtcNow());
+                failures = 0;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // A log read or a save failed (a silo or Redis away): try again shortly; nothing settled is lost.
                 Log.PumpFailed(logger, ex, endpoint);
-                wait = TimeSpan.FromSeconds(1);
+                wait = retry.Delay(++failures);
             }
 
             if (wait != TimeSpan.Zero)

@@ -72,7 +72,7 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
         _attempts = new AttemptRunner(_key, () => _state.State, _customerLog, _schedule, _store, _ledger, _post, _transform, _options, time, logger,
             Wake, _stopping.Token);
         _loop = new DeliveryLoop(_key.Endpoint, () => _state.State, _customerLog, _schedule, _store, _ledger, time, logger,
-            _attempts.RunAsync, KeepReminderAsync, _stopping.Token);
+            _attempts.RunAsync, KeepReminderAsync, Backoff.Fixed(_options.LoopRetry), _stopping.Token);
     }
 
     private EndpointState State => _state.State;
