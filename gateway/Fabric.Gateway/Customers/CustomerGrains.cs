@@ -5,7 +5,7 @@ namespace Fabric.Gateway.Customers;
 
 /// <summary>
 /// Customer grain references, reused. Orleans 10's <c>GetGrain&lt;T&gt;(string)</c> reads custom attributes by
-/// reflection on every call; profiling ingest at full load found it on every request. A reference is immutable and
+/// reflection on every call, which is on every request's path. A reference is immutable and
 /// safe to share, so the gateway keeps the hot ones; the cache is bounded by starting over when it is full.
 /// </summary>
 internal sealed class CustomerGrains(IGrainFactory grains)

@@ -9,8 +9,7 @@ namespace Fabric.Gateway.Sockets;
 /// due for a look in that second. A socket the client has sent nothing on for <see cref="SocketOptions.KeepAliveInterval"/>
 /// gets a ping; one that then stays silent for <see cref="SocketOptions.KeepAliveTimeout"/> (a pong, like any frame,
 /// counts) is aborted. This replaces <c>ManagedWebSocket</c>'s timer per socket: an idle socket costs the wheel one
-/// reference, and the process-wide timer queue (and its lock, 4 % of the fan-out profile) sees one timer, not one per
-/// socket. Sockets accepted over HTTP/2 (no <see cref="CoalescingStream"/> to write a ping through) keep
+/// reference, and the process-wide timer queue (and its lock) sees one timer, not one per socket. Sockets accepted over HTTP/2 (no <see cref="CoalescingStream"/> to write a ping through) keep
 /// <c>ManagedWebSocket</c>'s own keep-alive.
 /// </summary>
 internal sealed class KeepAliveWheel : BackgroundService

@@ -8,8 +8,7 @@ namespace Fabric.Grains.Customers;
 /// <summary>
 /// Whether any grain type in the cluster subscribes implicitly to <see cref="FabricStreams.CustomerEvents"/>, the
 /// documented way to consume the customers' stream. Publishing costs each event a serialization, a queue-grain call,
-/// two deep copies and a place in the provider's cache (a fifth of an embedded gateway's allocations under load,
-/// measured), so the customer grain publishes only while someone would read it. Read from the cluster manifest,
+/// two deep copies and a place in the provider's cache, so the customer grain publishes only while someone would read it. Read from the cluster manifest,
 /// recomputed when its version changes (a silo with a consumer joined or left).
 /// </summary>
 internal sealed class StreamConsumers(GrainBindingsResolver bindings, IEnumerable<IStreamNamespacePredicateProvider> providers)

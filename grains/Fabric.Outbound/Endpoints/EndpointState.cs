@@ -5,8 +5,8 @@ namespace Fabric.Outbound.Endpoints;
 /// <summary>
 /// An endpoint grain's persisted state: its configuration, its cursor into the customer's log, the messages it has
 /// taken and not settled, and the failed ones it keeps for the attempt log and recovery. Saved at most once per
-/// <see cref="OutboundOptions.SaveInterval"/> while delivering (one write per delivery was most of the CPU of a
-/// delivering silo, measured), and at once when the configuration changes or the endpoint is disabled. The delivered
+/// <see cref="OutboundOptions.SaveInterval"/> while delivering (a write per delivery would cost more than the delivery),
+/// and at once when the configuration changes or the endpoint is disabled. The delivered
 /// ones are in <see cref="EndpointHistory"/>, saved less often.
 /// </summary>
 [GenerateSerializer, Alias("fabric.endpoint-state")]
