@@ -75,7 +75,7 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
         _gateways = new GatewaySet(registrations, _options.ObserverExpiry, time, _customer, logger);
         _sessions = new SessionTable(time, _options.ObserverExpiry, Announce);
         _transforms = new SourceTransformSet(transforms, wasm, time, _customer, logger);
-        _endpoints = new EndpointCursors(endpoints, _options,
+        _endpoints = new EndpointCursors(endpoints, _options, () => _head.LastSeq,
             endpoint => GrainFactory.GetGrain<IEndpointGrain>(EndpointKey.Of(_customer, endpoint)),
             tick => this.RegisterGrainTimer(tick, new GrainTimerCreationOptions
             {
@@ -84,9 +84,10 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
                 Interleave = true,
             }));
         _commit = new GroupCommit(log, _customer, _options, logger, () => _epoch, Kept, _ => this.DeactivateOnIdle());
+        var broken = () => _commit.Broken is not null;
         _push = new PushFanout(_customer, _options, _gateways.Observers, logger, () => _epoch, Stream, _endpoints.Notify);
         _retention = new LogRetention(log, _customer, _options, time, logger,
-            () => _head, Trimmed, now => _endpoints.Limits(now, _head.LastSeq), KeepSweepReminderAsync);
+            () => _head, Trimmed, now => _endpoints.Limits(now, _head.LastSeq), KeepSweepReminderAsync, broken);
     }
 
     /// <summary>
@@ -246,6 +247,7 @@ internal sealed partial class CustomerGrain : Grain, ICustomerGrain, IRemindable
 
     public async Task<Registration> Subscribe(string gatewayId, long generation, IGatewayObserver observer, LogPosition? released)
     {
+        ArgumentException.ThrowIfNullOrEmpty(gatewayId);
         if (released is not null && released.Epoch == _epoch.Id && WentBack(released))
         {
             await ForkAsync(released.Seq);

@@ -15,6 +15,7 @@ namespace Fabric.Grains.Customers;
 internal sealed class EndpointCursors(
     IPersistentState<EndpointRegistrations> state,
     CustomerOptions options,
+    Func<long> lastSeq,
     Func<string, IEndpointGrain> resolve,
     Func<Func<CancellationToken, Task>, IDisposable> startBackstop)
 {
@@ -27,7 +28,6 @@ internal sealed class EndpointCursors(
     private readonly Dictionary<string, IEndpointGrain> _grains = new(StringComparer.Ordinal);
     private IDisposable? _backstop;
     private int _noticesLeft;
-    private long _lastSeq;
 
     private Dictionary<string, long> Cursors => state.State.Cursors;
 
@@ -59,7 +59,6 @@ internal sealed class EndpointCursors(
     /// <summary>Tells every endpoint the log now ends at <paramref name="lastSeq"/>; one-way, so a slow endpoint costs nothing here.</summary>
     public void Notify(long lastSeq)
     {
-        _lastSeq = Math.Max(_lastSeq, lastSeq);
         foreach (var endpoint in Cursors.Keys)
         {
             _ = Grain(endpoint).OnAppended(lastSeq);
@@ -79,12 +78,13 @@ internal sealed class EndpointCursors(
     internal Task RenoticeAsync(CancellationToken cancellationToken)
     {
         var lagging = false;
+        var last = lastSeq();
         foreach (var (endpoint, cursor) in Cursors)
         {
-            if (cursor < _lastSeq)
+            if (cursor < last)
             {
                 lagging = true;
-                _ = Grain(endpoint).OnAppended(_lastSeq);
+                _ = Grain(endpoint).OnAppended(last);
             }
         }
 

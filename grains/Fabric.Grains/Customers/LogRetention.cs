@@ -18,7 +18,8 @@ internal sealed partial class LogRetention(
     Func<LogHead> head,
     Action<LogHead> trimmed,
     Func<DateTimeOffset, RetentionLimits> limits,
-    Func<bool, Task> keepSweep)
+    Func<bool, Task> keepSweep,
+    Func<bool> broken)
 {
     private static readonly TimeSpan TrimInterval = TimeSpan.FromSeconds(1);
 
@@ -105,7 +106,7 @@ internal sealed partial class LogRetention(
                     await TrimAsync(now, keys: true);
                 }
             }
-            while (_maintainAgain);
+            while (_maintainAgain && !broken());
         }
         finally
         {

@@ -2,7 +2,10 @@ using Fabric.Contracts;
 
 namespace Fabric.Grains.Customers;
 
-/// <summary>A presence member joined or left <see cref="Topic"/>; <see cref="Gateways"/> hold sessions that watch it.</summary>
+/// <summary>
+/// A presence member joined or left <see cref="Topic"/>; <see cref="Gateways"/> hold sessions that watch it (a live view:
+/// read it before the table changes again).
+/// </summary>
 internal readonly record struct PresenceNotice(string Topic, bool Joined, PresenceMember Member, IReadOnlyCollection<string> Gateways);
 
 /// <summary>
@@ -225,9 +228,12 @@ internal sealed class SessionTable(TimeProvider time, TimeSpan expiry, Action<Pr
     {
         if (before is not null && after is not null && before.Sub != after.Sub)
         {
-            // Another member altogether: the old one leaves, the new one joins.
+            // Another member altogether: the old one leaves, then the new one joins. The old watches stay until both are
+            // announced, so a gateway whose only watcher is this session hears the leave too.
+            Watch(before, +1);
             Change(before, null);
             Change(null, after);
+            Watch(before, -1);
             return;
         }
 

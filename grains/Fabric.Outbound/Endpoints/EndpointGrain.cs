@@ -137,7 +137,7 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
         catch
         {
             // Not registered with the customer, so never told of appends: it must not exist half-made.
-            await _store.ClearAsync();
+            await _store.ClearStateAsync();
             throw;
         }
 

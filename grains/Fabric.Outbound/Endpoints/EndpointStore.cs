@@ -130,6 +130,9 @@ internal sealed partial class EndpointStore(
         }
     }
 
+    /// <summary>Clears the delivery state after the writes under way (an endpoint that could not be made whole).</summary>
+    public Task ClearStateAsync() => _writes.WriteAsync(state.ClearStateAsync);
+
     /// <summary>Clears both records after the writes under way (one of which may be the record's first).</summary>
     public async Task ClearAsync()
     {

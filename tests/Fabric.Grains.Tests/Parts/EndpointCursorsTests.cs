@@ -18,8 +18,9 @@ public sealed class EndpointCursorsTests
     private readonly Dictionary<string, Endpoint> _endpoints = [];
     private readonly List<Backstop> _backstops = [];
     private readonly EndpointCursors _cursors;
+    private long _lastSeq;
 
-    public EndpointCursorsTests() => _cursors = new EndpointCursors(_state, Options,
+    public EndpointCursorsTests() => _cursors = new EndpointCursors(_state, Options, () => _lastSeq,
         id => _endpoints.TryGetValue(id, out var e) ? e : _endpoints[id] = new Endpoint(),
         tick => Add(new Backstop(tick)));
 
@@ -62,6 +63,7 @@ public sealed class EndpointCursorsTests
     {
         await _cursors.AddAsync("behind", 0, lastSeq: 0);
         await _cursors.AddAsync("caught-up", 0, lastSeq: 0);
+        _lastSeq = 10;
         _cursors.Notify(10);
         _cursors.Progress("caught-up", 10);
 
@@ -80,6 +82,7 @@ public sealed class EndpointCursorsTests
     public async Task The_backstop_goes_once_no_endpoint_lags()
     {
         await _cursors.AddAsync("a", 0, lastSeq: 0);
+        _lastSeq = 3;
         _cursors.Notify(3);
         _cursors.Progress("a", 3);
         await _backstops[0].TickAsync();

@@ -11,7 +11,8 @@ public sealed class SessionTableTests
     private readonly List<PresenceNotice> _notices = [];
     private readonly SessionTable _table;
 
-    public SessionTableTests() => _table = new SessionTable(_clock, TimeSpan.FromSeconds(90), _notices.Add);
+    // The gateways are a live view, read by the grain at once: a copy is kept here.
+    public SessionTableTests() => _table = new SessionTable(_clock, TimeSpan.FromSeconds(90), n => _notices.Add(n with { Gateways = [.. n.Gateways] }));
 
     private static SessionInfo Session(string id, string sub, string gateway = "gw-1", string[]? topics = null, string[]? watching = null, string? info = null) =>
         new(id, sub, info, gateway, DateTimeOffset.UtcNow, topics ?? [], watching ?? []);
@@ -124,6 +125,16 @@ public sealed class SessionTableTests
 
         Assert.Equal([("room", true, "alice"), ("room", false, "alice"), ("room", true, "bob")], Heard);
         Assert.Equal(["bob"], _table.Presence("room").Select(m => m.Sub));
+    }
+
+    [Fact]
+    public void A_session_changing_sub_that_is_its_gateways_only_watcher_still_tells_it_the_old_sub_left()
+    {
+        _table.Connect(Session("s", "alice", "gw-2", topics: ["room"], watching: ["room"]), 100);
+        _table.Update(Session("s", "bob", "gw-2", topics: ["room"], watching: ["room"]));
+
+        Assert.Equal([("room", true, "alice"), ("room", false, "alice"), ("room", true, "bob")], Heard);
+        Assert.All(_notices, n => Assert.Equal(["gw-2"], n.Gateways));
     }
 
     /// <summary>
