@@ -80,9 +80,17 @@ public sealed class FabricSocket : IAsyncDisposable
         return frame.Value;
     }
 
-    /// <summary>The next frame, or null when the socket closed or nothing arrived in time.</summary>
+    /// <summary>
+    /// The next frame, or null when the socket closed or nothing arrived in time. A receive that times out aborts a
+    /// <see cref="ClientWebSocket"/> (as .NET does on any cancelled receive): later calls answer null too.
+    /// </summary>
     public async Task<JsonElement?> TryReceiveAsync(TimeSpan timeout)
     {
+        if (_socket.State is WebSocketState.Aborted or WebSocketState.Closed)
+        {
+            return null;
+        }
+
         using var cts = new CancellationTokenSource(timeout);
         var buffer = new byte[64 * 1024];
         using var message = new MemoryStream();
@@ -103,6 +111,11 @@ public sealed class FabricSocket : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
+            return null;
+        }
+        catch (WebSocketException) when (cts.IsCancellationRequested)
+        {
+            // The cancellation aborted the socket before the receive saw it: the same timeout, reported differently.
             return null;
         }
 
