@@ -21,16 +21,21 @@ public sealed class CoalescingTests
         long largest = 0;
         using var listener = Counters.Listen("fabric.gateway.coalesced", value => InterlockedMax(ref largest, value));
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(async n =>
+        // Bursts of 200 until one call carried several events (whether requests overlap depends on the machine's load).
+        var answers = new List<(int N, long Seq)>();
+        for (var burst = 0; burst < 5 && Interlocked.Read(ref largest) <= 1; burst++)
         {
-            using var response = await gateway.PostWebhookAsync(customer, $$"""{"type":"order.paid","n":{{n}}}""");
-            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-            return (N: n, Seq: (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("seq").GetInt64());
-        }));
+            answers.AddRange(await Task.WhenAll(Enumerable.Range(answers.Count, 200).Select(async n =>
+            {
+                using var response = await gateway.PostWebhookAsync(customer, $$"""{"type":"order.paid","n":{{n}}}""");
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+                return (N: n, Seq: (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("seq").GetInt64());
+            })));
+        }
 
         Assert.True(Interlocked.Read(ref largest) > 1, "no call carried more than one event");
-        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), answers.Select(a => a.Seq).Order());
-        var history = await gateway.Http.GetFromJsonAsync<JsonElement>($"/v1/customers/{customer}/events?limit=200");
+        Assert.Equal(Enumerable.Range(1, answers.Count).Select(i => (long)i), answers.Select(a => a.Seq).Order());
+        var history = await gateway.Http.GetFromJsonAsync<JsonElement>($"/v1/customers/{customer}/events?limit=1000");
         var stored = history.GetProperty("events").EnumerateArray().ToDictionary(e => e.GetProperty("seq").GetInt64(), e => e.GetProperty("data").GetProperty("n").GetInt32());
         Assert.All(answers, a => Assert.Equal(a.N, stored[a.Seq]));
     }
@@ -74,15 +79,22 @@ public sealed class CoalescingTests
         long largest = 0;
         using var meter = Counters.Listen("fabric.gateway.coalesced", value => InterlockedMax(ref largest, value));
 
-        await Task.WhenAll(Enumerable.Range(0, 100).Select(async n =>
+        // Bursts of 100 until one call carried several events: whether requests overlap at the coalescer depends on the
+        // machine's load, and a burst that never overlapped would prove nothing.
+        var posted = 0;
+        for (var burst = 0; burst < 10 && Interlocked.Read(ref largest) <= 1; burst++)
         {
-            using var response = await gateway.PostWebhookAsync(customer, $$"""{"type":"order.paid","n":{{n}}}""");
-            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        }));
+            await Task.WhenAll(Enumerable.Range(posted, 100).Select(async n =>
+            {
+                using var response = await gateway.PostWebhookAsync(customer, $$"""{"type":"order.paid","n":{{n}}}""");
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            }));
+            posted += 100;
+        }
 
         Assert.True(Interlocked.Read(ref largest) > 1, "no call carried more than one event");
         var ingests = spans.Where(a => a.OperationName == "fabric.ingest" && Equals(a.GetTagItem("fabric.customer"), customer)).ToList();
-        Assert.Equal(100, ingests.Count);
+        Assert.Equal(posted, ingests.Count);
         var missing = ingests;
         for (var attempt = 0; attempt < 50 && missing.Count > 0; attempt++)
         {
@@ -90,7 +102,7 @@ public sealed class CoalescingTests
             missing = [.. ingests.Where(i => !spans.Any(a => a.OperationName == "fabric.grain.append" && a.TraceId == i.TraceId))];
         }
 
-        Assert.True(missing.Count == 0, $"{missing.Count} of 100 events have no append span in their trace; append spans: {spans.Count(a => a.OperationName == "fabric.grain.append")}");
+        Assert.True(missing.Count == 0, $"{missing.Count} of {posted} events have no append span in their trace; append spans: {spans.Count(a => a.OperationName == "fabric.grain.append")}");
     }
 
     private static void InterlockedMax(ref long target, long value)
