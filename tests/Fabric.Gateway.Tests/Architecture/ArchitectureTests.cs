@@ -7,8 +7,9 @@ using static ArchUnitNET.Fluent.Slices.SliceRuleDefinition;
 namespace Fabric.Gateway.Tests.Architecture;
 
 /// <summary>
-/// The gateway's shape, read from its compiled code: its namespaces form no cycle (the order is
-/// Telemetry, Http ← Customers ← Events ← the features, Hosting on top), and no gateway type reaches into a grain.
+/// The shape of the code, read from its compiled assemblies: the gateway's namespaces form no cycle (the order is
+/// Telemetry, Http ← Customers ← Events ← the features, Hosting on top), nor do the grain projects', and no gateway
+/// type reaches into a grain.
 /// </summary>
 public sealed class ArchitectureTests
 {
@@ -21,6 +22,12 @@ public sealed class ArchitectureTests
     [Fact]
     public void The_gateways_namespaces_form_no_cycle() =>
         Slices().Matching("Fabric.Gateway.(**)").Should().BeFreeOfCycles().Check(Code);
+
+    [Theory]
+    [InlineData("Fabric.Grains.(**)")]
+    [InlineData("Fabric.Outbound.(**)")]
+    public void The_grain_projects_namespaces_form_no_cycle(string namespaces) =>
+        Slices().Matching(namespaces).Should().BeFreeOfCycles().Check(Code);
 
     [Fact]
     public void No_gateway_type_depends_on_a_grain_implementation() =>

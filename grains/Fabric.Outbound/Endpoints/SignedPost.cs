@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Fabric.Contracts;
-using Fabric.Outbound.Endpoints;
+using Fabric.Outbound.Delivery;
 using Microsoft.AspNetCore.DataProtection;
 
-namespace Fabric.Outbound.Delivery;
+namespace Fabric.Outbound.Endpoints;
 
 /// <summary>
 /// One endpoint's POST: Standard Webhooks headers with one signature per active secret, the endpoint's own headers, and
