@@ -205,11 +205,11 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         {
             var session = new SocketSession(grain.GetPrimaryKeyString(), SocketSession.NewId(), SocketPair.Admin, pair.Server, options, NullLogger.Instance);
             var feed = new CustomerFeed(session.Customer, grain, options, NullLogger.Instance);
-            feed.Add(session);
+            var member = feed.Add(session);
             var sending = session.RunSendLoopAsync();
             var epoch = (await grain.GetSince(0, 0)).Epoch;
             feed.OnRegistered(new Registration(registeredAt, epoch));
-            await feed.SubscribeAsync(session, ["*"], since: null, epoch: null, @ref: null);
+            await feed.SubscribeAsync(member, ["*"], since: null, epoch: null, @ref: null);
             Assert.Equal("subscribed", (await pair.ReceiveAsync()).GetProperty("op").GetString());
             await Eventually.True(() => session.QueuedBytes == 0);   // the send loop has accounted for the reply
             return new LiveFeed(feed, session, sending, epoch);

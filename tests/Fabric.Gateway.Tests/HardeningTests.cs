@@ -102,19 +102,18 @@ public sealed class HardeningTests(GatewayFixture fixture)
         var feed = new CustomerFeed(grain.GetPrimaryKeyString(), grain, options, NullLogger.Instance);
         feed.OnRegistered(new Registration(20, (await grain.GetSince(0, 0)).Epoch));
         var pairs = new List<SocketPair>();
-        var sessions = new List<SocketSession>();
+        var members = new List<FeedMember>();
         for (var s = 0; s < 5; s++)
         {
             var pair = await SocketPair.OpenAsync();
             pairs.Add(pair);
             var session = new SocketSession(feed.Customer, SocketSession.NewId(), SocketPair.Admin, pair.Server, options, NullLogger.Instance);
-            sessions.Add(session);
-            feed.Add(session);
+            members.Add(feed.Add(session));
             _ = session.RunSendLoopAsync();
         }
 
         // Five sockets resuming at once (as after a gateway restart), each from the start of the history.
-        await Task.WhenAll(sessions.Select(session => feed.SubscribeAsync(session, ["*"], since: 0, epoch: null, @ref: null)));
+        await Task.WhenAll(members.Select(member => feed.SubscribeAsync(member, ["*"], since: 0, epoch: null, @ref: null)));
         foreach (var pair in pairs)
         {
             Assert.Equal("subscribed", (await pair.ReceiveAsync()).GetProperty("op").GetString());
@@ -140,10 +139,10 @@ public sealed class HardeningTests(GatewayFixture fixture)
         var grain = new UnreadableGrain("c-unreadable");
         var session = new SocketSession(grain.Customer, SocketSession.NewId(), SocketPair.Admin, pair.Server, options, NullLogger.Instance);
         var feed = new CustomerFeed(grain.Customer, grain, options, NullLogger.Instance);
-        feed.Add(session);
+        var member = feed.Add(session);
         var sending = session.RunSendLoopAsync();
         feed.OnRegistered(new Registration(0, grain.Epoch));
-        await feed.SubscribeAsync(session, ["*"], since: null, epoch: null, @ref: null);
+        await feed.SubscribeAsync(member, ["*"], since: null, epoch: null, @ref: null);
         Assert.Equal("subscribed", (await pair.ReceiveAsync()).GetProperty("op").GetString());
 
         // Seq 2 arrives, seq 1 never does, and the grain cannot be read: the socket is told, not left waiting.
@@ -170,10 +169,10 @@ public sealed class HardeningTests(GatewayFixture fixture)
         await using var pair = await SocketPair.OpenAsync();
         var session = new SocketSession(grain.GetPrimaryKeyString(), SocketSession.NewId(), SocketPair.Admin, pair.Server, tight, NullLogger.Instance);
         var feed = new CustomerFeed(session.Customer, grain, tight, NullLogger.Instance);
-        feed.Add(session);
+        var member = feed.Add(session);
         var sending = session.RunSendLoopAsync();
         feed.OnRegistered(new Registration(0, page.Epoch));
-        await feed.SubscribeAsync(session, ["*"], since: null, epoch: null, @ref: null);
+        await feed.SubscribeAsync(member, ["*"], since: null, epoch: null, @ref: null);
         Assert.Equal("subscribed", (await pair.ReceiveAsync()).GetProperty("op").GetString());
 
         // Seq 1 is missing: 2..50 wait, but only about 1 KiB of them is held.

@@ -9,7 +9,7 @@ namespace Fabric.Gateway.Sockets;
 /// writes under it are gathered. Outside a batch every write goes straight through, so pongs, keep-alive pings and the
 /// close handshake are never held; inside one (microseconds of CPU) they join the batch and leave with it.
 /// </summary>
-internal sealed class CoalescingStream(Stream inner) : Stream
+internal sealed class CoalescingStream(Stream inner, TimeProvider clock) : Stream
 {
     /// <summary>A batch is flushed on its way once it holds this much, so the buffer stays small.</summary>
     public const int FlushAt = 64 * 1024;
@@ -18,31 +18,19 @@ internal sealed class CoalescingStream(Stream inner) : Stream
     private byte[]? _buffer;
     private int _length;
     private bool _batching;
-    private long _lastRead = Environment.TickCount64;
+    private long _lastRead = KeepAliveWheel.Milliseconds(clock);
     private long _reads;
     private bool _closeSent;
 
     // An empty ping frame (FIN, opcode 9, unmasked as a server's frames are).
     private static readonly byte[] Ping = [0x89, 0x00];
 
-    // Kept by the KeepAliveWheel, which alone touches them after Watch: the socket, when to look next, and when the
-    // unanswered ping went out (0: none).
-    internal WebSocket? Socket { get; set; }
-
-    internal long Due { get; set; }
-
-    internal long PingSentAt { get; set; }
-
-    internal long ReadsAtPing { get; set; }
-
-    internal HttpContext? Connection { get; set; }
-
     /// <summary>How many reads the socket has asked for: one more after every frame it read, a pong included.</summary>
     public long Reads => Interlocked.Read(ref _reads);
 
     /// <summary>
-    /// When the socket last asked for bytes from the client: it does after each frame it read (a pong included), so
-    /// this is when the client was last heard from. Tracking the request, not the answer, keeps reads pass-through.
+    /// When the socket last asked for bytes from the client (ms, on <see cref="KeepAliveWheel.Milliseconds"/>'s scale):
+    /// it does after each frame it read (a pong included), so this is when the client was last heard from. Tracking the request, not the answer, keeps reads pass-through.
     /// </summary>
     public long LastRead => Interlocked.Read(ref _lastRead);
 
@@ -55,11 +43,7 @@ internal sealed class CoalescingStream(Stream inner) : Stream
     /// The request that carried the socket is over: the wheel lets go at its next look and never touches the request's
     /// <see cref="HttpContext"/> again (Kestrel may reuse it).
     /// </summary>
-    public void Detach()
-    {
-        MarkCloseSent();
-        Connection = null;
-    }
+    public void Detach() => MarkCloseSent();
 
     private int _handling;
 
@@ -73,7 +57,7 @@ internal sealed class CoalescingStream(Stream inner) : Stream
 
     public void EndHandling()
     {
-        Interlocked.Exchange(ref _lastRead, Environment.TickCount64);
+        Interlocked.Exchange(ref _lastRead, KeepAliveWheel.Milliseconds(clock));
         Interlocked.Increment(ref _reads);
         Interlocked.Decrement(ref _handling);
     }
@@ -204,7 +188,7 @@ internal sealed class CoalescingStream(Stream inner) : Stream
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        Interlocked.Exchange(ref _lastRead, Environment.TickCount64);
+        Interlocked.Exchange(ref _lastRead, KeepAliveWheel.Milliseconds(clock));
         Interlocked.Increment(ref _reads);
         return inner.ReadAsync(buffer, cancellationToken);
     }

@@ -6,50 +6,44 @@ using Fabric.Gateway.Telemetry;
 namespace Fabric.Gateway.Sockets;
 
 /// <summary>
-/// This gateway's view of one customer's event stream: pushes from the grain arrive best effort and possibly out of
-/// order; the feed releases them to its sockets strictly in seq order, each once, and fills any gap from the grain
-/// before releasing what follows it.
+/// This gateway's view of one customer's event stream and the sockets that read it. Its lock orders everything: the
+/// <see cref="SeqReleaser"/> decides which events go out and in what order, the feed hands each to every live socket
+/// past it, and <see cref="FeedHistory"/> reads from the grain what pushes did not bring and positions sockets from
+/// the log.
 /// </summary>
-internal sealed partial class CustomerFeed
+internal sealed partial class CustomerFeed : SeqReleaser.ITarget
 {
     private readonly Lock _lock = new();
-    private readonly ICustomerGrain _grain;
-    private readonly SocketOptions _options;
     private readonly ILogger _logger;
-    private readonly SortedDictionary<long, EventEnvelope> _pending = [];
-    private readonly List<SocketSession> _sessions = [];
+    private readonly List<FeedMember> _members = [];
     private readonly PresenceWatchers _watchers = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    // The ids of the last seqs released: a push that names another event at one of them proves the log went back.
-    private readonly RecentIds _releasedIds = new(64);
+    private readonly SeqReleaser _releaser;
+    private readonly FeedHistory _history;
     private volatile bool _stopped;
-    private LogEpoch? _epoch;
-    private long _released;
-    private string? _releasedId;
-    private long _knownLast;
-    private long _pendingBytes;
-    private bool _filling;
-    private int _replays;
-
-    // A position the log contradicted (a push with another event at a released seq): the next renewal's witness.
-    private LogPosition? _suspect;
     private bool _renewalRequested;
 
-    // Tracing: a span per socket write for this customer (Fabric:Telemetry:DebugCustomers); the push span of the batch
-    // being released, parent of the deliveries of its events; and whether the events being dispatched come from a gap fill.
+    // Sockets Release queued frames for without waking their send loops; ReleaseEnded rings them, so a push of many
+    // events leaves as one coalesced write per socket instead of a wake (and a write) per frame.
+    private readonly List<FeedMember> _unrung = [];
+
+    // Whether this release's end-to-end measure is still to be handed to a socket (its first live frame written): one
+    // measure per release, not per socket write.
+    private bool _measurePending = true;
+
+    // Tracing: a span per socket write for this customer (Fabric:Telemetry:DebugCustomers), and the push span of the
+    // batch being released, parent of the deliveries of its events.
     private readonly bool _traceWrites;
     private ActivityContext _pushSpan;
-    private bool _dispatchingFill;
 
-    public CustomerFeed(string customer, ICustomerGrain grain, SocketOptions options, ILogger logger, bool traceWrites = false)
+    public CustomerFeed(string customer, ICustomerGrain grain, SocketOptions options, ILogger logger, bool traceWrites = false, TimeProvider? clock = null)
     {
         Customer = customer;
-        _grain = grain;
-        _options = options;
         _logger = logger;
         _traceWrites = traceWrites;
         Frames = new FrameCache(options.FrameCacheBytes);
+        _releaser = new SeqReleaser(options.PendingMaxBytes, this);
+        _history = new FeedHistory(this, grain, options, logger, clock ?? TimeProvider.System);
     }
 
     /// <summary>Frames shared by this customer's sockets, live and replaying.</summary>
@@ -66,47 +60,72 @@ internal sealed partial class CustomerFeed
     /// <summary>Bytes of pushed events waiting for a gap to be filled (bounded by <see cref="SocketOptions.PendingMaxBytes"/>).</summary>
     public long PendingBytes
     {
-        get { lock (_lock) { return _pendingBytes; } }
+        get { lock (_lock) { return _releaser.PendingBytes; } }
     }
 
-    public void Add(SocketSession session)
+    /// <summary>The lock <see cref="FeedHistory"/> takes to touch the releaser and the members.</summary>
+    internal Lock Gate => _lock;
+
+    internal SeqReleaser Releaser => _releaser;
+
+    /// <summary>
+    /// Raised (outside the feed's lock) when a push contradicts what the feed knows: another event at a released seq, or
+    /// an epoch older than the feed's. The registry renews at once, so the grain sees the witness and the feed the
+    /// grain's current epoch, instead of both waiting for the next renewal.
+    /// </summary>
+    public event Action<CustomerFeed>? RenewalNeeded;
+
+    public FeedMember Add(SocketSession session)
+    {
+        var member = new FeedMember(this, session);
+        lock (_lock)
+        {
+            _members.Add(member);
+        }
+
+        return member;
+    }
+
+    /// <summary>Removes a socket; true when it was the last one.</summary>
+    public bool Remove(FeedMember member)
     {
         lock (_lock)
         {
-            _sessions.Add(session);
+            _members.Remove(member);
+            _watchers.Remove(member.Session, member.Watching);
+            return _members.Count == 0;
         }
     }
 
-    /// <summary>Removes a session; true when it was the last one.</summary>
-    public bool Remove(SocketSession session)
+    public FeedMember[] Members()
     {
         lock (_lock)
         {
-            _sessions.Remove(session);
-            _watchers.Remove(session, session.Watching);
-            return _sessions.Count == 0;
+            return [.. _members];
         }
     }
 
-    /// <summary>The session hears joins and leaves in <paramref name="topics"/> too.</summary>
-    public void Watch(SocketSession session, IReadOnlyList<string> topics)
+    public void Stop() => _stopped = true;
+
+    /// <summary>The socket hears joins and leaves in <paramref name="topics"/> too.</summary>
+    public void Watch(FeedMember member, IReadOnlyList<string> topics)
     {
         lock (_lock)
         {
-            _watchers.Add(session, topics);
-            session.Watching = [.. session.Watching.Union(topics, StringComparer.Ordinal)];
+            _watchers.Add(member.Session, topics);
+            member.Watching = [.. member.Watching.Union(topics, StringComparer.Ordinal)];
         }
     }
 
-    /// <summary>The session no longer hears joins and leaves in <paramref name="topics"/>.</summary>
-    public void Unwatch(SocketSession session, IReadOnlyList<string> topics)
+    /// <summary>The socket no longer hears joins and leaves in <paramref name="topics"/>.</summary>
+    public void Unwatch(FeedMember member, IReadOnlyList<string> topics)
     {
         lock (_lock)
         {
-            if (session.Watching.Count > 0)
+            if (member.Watching.Count > 0)
             {
-                _watchers.Remove(session, topics);
-                session.Watching = [.. session.Watching.Except(topics, StringComparer.Ordinal)];
+                _watchers.Remove(member.Session, topics);
+                member.Watching = [.. member.Watching.Except(topics, StringComparer.Ordinal)];
             }
         }
     }
@@ -124,69 +143,41 @@ internal sealed partial class CustomerFeed
         }
     }
 
-    public SocketSession[] Sessions()
+    /// <summary>Positions a socket from <paramref name="since"/> (or from now) and adds its topics: see <see cref="FeedHistory.SubscribeAsync"/>.</summary>
+    public Task SubscribeAsync(FeedMember member, string[] topics, long? since, string? epoch, string? @ref) =>
+        _history.SubscribeAsync(member, topics, since, epoch, @ref);
+
+    /// <summary>Swaps a socket's topics under the feed lock, so no event matched by the old set follows the reply.</summary>
+    public void Unsubscribe(FeedMember member, string[] topics, string? @ref)
     {
         lock (_lock)
         {
-            return [.. _sessions];
+            member.Topics = member.Topics.Without(topics);
+            SocketReplies.Unsubscribed(member.Session, topics, member.Topics.Topics, @ref);
         }
     }
 
-    public void Stop() => _stopped = true;
-
-    /// <summary>Swaps a socket's topics under the feed lock, so no event matched by the old set follows the reply.</summary>
-    public void Unsubscribe(SocketSession session, string[] topics, string? @ref)
+    /// <summary>The last event this feed released, for the grain to check against its log (see <see cref="SeqReleaser.Witness"/>).</summary>
+    public LogPosition? Witness()
     {
         lock (_lock)
         {
-            session.Topics = session.Topics.Without(topics);
-            SocketReplies.Unsubscribed(session, topics, @ref);
+            return _releaser.Witness();
         }
     }
 
     /// <summary>A push from the grain.</summary>
     public void OnEvents(EventBatch batch)
     {
-        var renew = false;
+        bool renew;
         lock (_lock)
         {
-            if (_ready.Task.IsCompleted)
+            ActivityContext.TryParse(batch.TraceParent, null, out _pushSpan);
+            renew = _releaser.OnPush(batch);
+            _pushSpan = default;
+            if (_releaser.Registered)
             {
-                // A push from an older epoch is stale, or the log started over: a renewal tells which.
-                renew = !AcceptEpochLocked(batch.Epoch, authoritative: false);
-            }
-            else if (_epoch is null || (_epoch.Id != batch.Epoch.Id && batch.Epoch.Generation >= _epoch.Generation))
-            {
-                // Before the registration answers, keep only one epoch's pushes: the answer says which one stays.
-                ClearPendingLocked();
-                _epoch = batch.Epoch;
-            }
-
-            if (!renew && _epoch!.Id == batch.Epoch.Id)
-            {
-                foreach (var e in batch.Events)
-                {
-                    if (e.Seq > _released)
-                    {
-                        AddPendingLocked(e);
-                        _knownLast = Math.Max(_knownLast, e.Seq);
-                    }
-                    else if (_releasedIds.TryGet(e.Seq, out var released) && released != e.Id)
-                    {
-                        // The log handed a released seq to another event: it went back without changing its epoch (an
-                        // activation that started from a head that had lost writes). Say so to the grain now.
-                        _suspect ??= new LogPosition(_epoch.Id, e.Seq, released);
-                        renew = true;
-                    }
-                }
-
-                if (_ready.Task.IsCompleted)
-                {
-                    ActivityContext.TryParse(batch.TraceParent, null, out _pushSpan);
-                    ReleaseLocked();
-                    _pushSpan = default;
-                    StartFillIfGapLocked();
-                }
+                _history.StartFillIfGapLocked();
             }
 
             // One renewal at a time: the flag clears when the grain answers.
@@ -200,118 +191,66 @@ internal sealed partial class CustomerFeed
         }
     }
 
-    /// <summary>
-    /// Holds a pushed event until the ones before it are released, within <see cref="SocketOptions.PendingMaxBytes"/>:
-    /// past that, a push is not kept — the seqs are still known, so the gap filler reads them from the log instead.
-    /// </summary>
-    private void AddPendingLocked(EventEnvelope e)
+    /// <summary>The grain accepted (or renewed) this gateway's registration and reported its newest seq and epoch.</summary>
+    public void OnRegistered(Registration registration)
     {
-        var size = EventSize.Of(e);
-        if (_pending.ContainsKey(e.Seq) || (_pending.Count > 0 && _pendingBytes + size > _options.PendingMaxBytes))
+        lock (_lock)
         {
-            return;
-        }
+            _renewalRequested = false;
+            _releaser.OnRegistered(registration);
+            _history.StartFillIfGapLocked();
 
-        _pending[e.Seq] = e;
-        _pendingBytes += size;
-    }
-
-    private bool TakePendingLocked(long seq, out EventEnvelope e)
-    {
-        if (_pending.Remove(seq, out e!))
-        {
-            _pendingBytes -= EventSize.Of(e);
-            return true;
-        }
-
-        return false;
-    }
-
-    private void ClearPendingLocked()
-    {
-        _pending.Clear();
-        _pendingBytes = 0;
-    }
-
-    /// <summary>Removes pending events whose seq the predicate selects, in one pass over the keys.</summary>
-    private void DropPendingLocked(Func<long, bool> drop)
-    {
-        foreach (var seq in _pending.Keys.Where(drop).ToArray())
-        {
-            TakePendingLocked(seq, out _);
+            // Inside the lock, so a push cannot slip between "registered" and "ready" and sit unreleased.
+            _ready.TrySetResult();
         }
     }
 
-    private void ReleaseLocked()
+    /// <summary>Closes every positioned socket with 4101: they resume from their last seq and learn what was lost.</summary>
+    internal void CloseStartedLocked(string reason)
     {
-        // One end-to-end measure per release, not per socket: a histogram update per socket write was, at 10,000
-        // sockets, ten thousand updates of one histogram's lock per event.
-        _measurePending = true;
-        while (TakePendingLocked(_released + 1, out var e))
+        foreach (var member in _members)
         {
-            ReleasedLocked(e);
-            DispatchLocked(e);
+            if (member.Started)
+            {
+                member.Session.RequestClose(CloseCodes.Resync, reason);
+            }
         }
-
-        // Each socket's send loop wakes once per release, to everything it got: a push of many events leaves as one
-        // coalesced write per socket instead of a wake (and a write) at the first frame and more for the rest.
-        foreach (var session in _unrung)
-        {
-            session.RingDeferred = false;
-            session.Ring();
-        }
-
-        _unrung.Clear();
     }
-
-    private void ReleasedLocked(EventEnvelope e)
-    {
-        _released = e.Seq;
-        _releasedId = e.Id;
-        _releasedIds.Add(e.Seq, e.Id);
-    }
-
-    // Whether this release's end-to-end measure is still to be handed to a socket (its first live frame written).
-    private bool _measurePending;
-
-    // Sockets DispatchLocked queued frames for without waking their send loops; ReleaseLocked rings them. Every dispatch
-    // is followed by a release (TakePageLocked ends with one), so none is left unrung.
-    private readonly List<SocketSession> _unrung = [];
 
     /// <summary>Hands one event to every live socket past it; the frame is serialized once for all of them.</summary>
-    private void DispatchLocked(EventEnvelope e)
+    void SeqReleaser.ITarget.Release(EventEnvelope e, bool fromLog)
     {
-        using var activity = StartDeliverActivity(e);
+        using var activity = StartDeliverActivity(e, fromLog);
         // Accepted-to-written latency is measured for live pushes only: a gap fill's events were due earlier.
-        var acceptedAt = _dispatchingFill ? 0 : e.Time.ToUnixTimeMilliseconds();
+        var acceptedAt = fromLog ? 0 : e.Time.ToUnixTimeMilliseconds();
         byte[]? frame = null;
         var delivered = 0;
-        foreach (var session in _sessions)
+        foreach (var member in _members)
         {
-            if (!session.Live || e.Seq <= session.Cursor)
+            if (!member.Live || e.Seq <= member.Cursor)
             {
                 continue;
             }
 
-            session.Cursor = e.Seq;
-            if (session.Topics.Matches(e.Type))
+            member.Cursor = e.Seq;
+            if (member.Topics.Matches(e.Type))
             {
                 // Shared with replays through the cache while any runs; otherwise serialized once here.
-                frame ??= _replays > 0 ? Frames.Get(e) : EventJson.Frame(e);
-                var write = _traceWrites && activity is not null ? StartWriteActivity(activity, session) : null;
+                frame ??= _history.Replaying ? Frames.Get(e) : EventJson.Frame(e);
+                var write = _traceWrites && activity is not null ? StartWriteActivity(activity, member.Session) : null;
                 var measure = _measurePending ? acceptedAt : 0;
-                if (!session.TryEnqueueEvent(frame, e.Seq, ring: false, measure, write))
+                if (!member.Session.TryEnqueueEvent(frame, e.Seq, ring: false, measure, write))
                 {
                     write?.Dispose();
-                    StartCatchUpLocked(session, e.Seq);
+                    _history.StartCatchUpLocked(member, e.Seq);
                     continue;
                 }
 
                 _measurePending &= measure == 0;
-                if (!session.RingDeferred)
+                if (!member.RingDeferred)
                 {
-                    session.RingDeferred = true;
-                    _unrung.Add(session);
+                    member.RingDeferred = true;
+                    _unrung.Add(member);
                 }
 
                 delivered++;
@@ -322,7 +261,53 @@ internal sealed partial class CustomerFeed
         activity?.SetTag(GatewayTelemetry.SocketsTag, delivered);
     }
 
-    private Activity? StartDeliverActivity(EventEnvelope e)
+    /// <summary>Each socket's send loop wakes once per release, to everything it got.</summary>
+    void SeqReleaser.ITarget.ReleaseEnded()
+    {
+        foreach (var member in _unrung)
+        {
+            member.RingDeferred = false;
+            member.Session.Ring();
+        }
+
+        _unrung.Clear();
+        _measurePending = true;
+    }
+
+    /// <summary>
+    /// The log is in another epoch than the one this feed released from. Sockets positioned above its base are closed
+    /// with 4101 (they resume, and <c>recovered:false</c> tells them why); sockets at or below it carry on.
+    /// </summary>
+    void SeqReleaser.ITarget.Forked(long released, long validUpTo)
+    {
+        Log.EpochChanged(_logger, Customer, released, Math.Min(validUpTo, released));
+        Frames.Clear();
+        foreach (var member in _members)
+        {
+            if (member.Started && member.Cursor > validUpTo)
+            {
+                member.Session.RequestClose(CloseCodes.Resync, "event log restarted");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Retention dropped events this gateway never received. No socket can get them any more: live sockets are closed
+    /// with 4101 so they resume with <c>since</c> and learn from <c>recovered: false</c> that something was lost.
+    /// </summary>
+    void SeqReleaser.ITarget.Lost(long from, long to)
+    {
+        Log.GapLost(_logger, Customer, from, to);
+        foreach (var member in _members)
+        {
+            if (member.Live && member.Cursor < to)
+            {
+                member.Session.RequestClose(CloseCodes.Resync, "gap could not be filled");
+            }
+        }
+    }
+
+    private Activity? StartDeliverActivity(EventEnvelope e, bool fromLog)
     {
         if (!GatewayTelemetry.Source.HasListeners())
         {
@@ -331,7 +316,7 @@ internal sealed partial class CustomerFeed
 
         ActivityContext.TryParse(e.TraceParent, null, out var ingest);
         Activity? activity;
-        if (_dispatchingFill)
+        if (fromLog)
         {
             // Read back from the log, perhaps long after: its own trace, linked to the one it was ingested under. The
             // fill loop's current span (the call that started it) is put back after.
@@ -362,5 +347,14 @@ internal sealed partial class CustomerFeed
         // Starting made it the current activity; the next socket's span is the delivery's child too, not this one's.
         Activity.Current = delivery;
         return write;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(201, LogLevel.Warning, "Customer {Customer}: seqs {From}..{To} left retention before this gateway received them")]
+        public static partial void GapLost(ILogger logger, string customer, long from, long to);
+
+        [LoggerMessage(202, LogLevel.Warning, "Customer {Customer}: the event log moved to a new epoch forking at seq {Base}; this gateway had released {Released}; sockets above the fork resume")]
+        public static partial void EpochChanged(ILogger logger, string customer, long released, long @base);
     }
 }

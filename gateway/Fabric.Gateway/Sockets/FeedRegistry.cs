@@ -52,9 +52,10 @@ internal sealed partial class FeedRegistry
     }
 
     /// <summary>Adds a socket to its customer's feed, creating and registering the feed for the first socket.</summary>
-    public CustomerFeed Attach(SocketSession session)
+    public FeedMember Attach(SocketSession session)
     {
         CustomerFeed feed;
+        FeedMember member;
         bool created;
         lock (_lock)
         {
@@ -66,7 +67,7 @@ internal sealed partial class FeedRegistry
                 _feeds[session.Customer] = feed;
             }
 
-            feed.Add(session);
+            member = feed.Add(session);
         }
 
         if (created)
@@ -74,16 +75,17 @@ internal sealed partial class FeedRegistry
             _ = RegisterUntilDoneAsync(feed);
         }
 
-        return feed;
+        return member;
     }
 
     /// <summary>Removes a socket; the last socket of a customer takes the feed and the registration with it.</summary>
-    public void Detach(SocketSession session, CustomerFeed feed)
+    public void Detach(FeedMember member)
     {
+        var feed = member.Feed;
         long generation;
         lock (_lock)
         {
-            if (!feed.Remove(session) || !_feeds.TryRemove(new KeyValuePair<string, CustomerFeed>(feed.Customer, feed)))
+            if (!feed.Remove(member) || !_feeds.TryRemove(new KeyValuePair<string, CustomerFeed>(feed.Customer, feed)))
             {
                 return;
             }
@@ -134,7 +136,7 @@ internal sealed partial class FeedRegistry
 
     public event Action? RenewSoonRequested;
 
-    public IEnumerable<SocketSession> AllSessions() => _feeds.Values.SelectMany(f => f.Sessions());
+    public IEnumerable<SocketSession> AllSessions() => _feeds.Values.SelectMany(f => f.Members()).Select(m => m.Session);
 
     /// <summary>
     /// Generations are taken under the registry lock and only for feeds still registered, so every Subscribe of a live
@@ -156,13 +158,13 @@ internal sealed partial class FeedRegistry
         var grain = _grains.Get(feed.Customer);
         var registration = await grain.Subscribe(GatewayId, generation, ObserverReference, feed.Witness());
         feed.OnRegistered(registration);
-        var sessions = feed.Sessions();
-        if (registration.Sessions != sessions.Length)
+        var members = feed.Members();
+        if (registration.Sessions != members.Length)
         {
             // The grain holds another number of this gateway's sessions: it was reactivated (sessions live in its memory),
             // or calls were lost. Hand it the truth.
-            Log.SyncingSessions(_logger, feed.Customer, sessions.Length, registration.Sessions);
-            await grain.SyncSessions(GatewayId, [.. sessions.Select(s => s.Describe(GatewayId))]);
+            Log.SyncingSessions(_logger, feed.Customer, members.Length, registration.Sessions);
+            await grain.SyncSessions(GatewayId, [.. members.Select(m => m.Describe(GatewayId))]);
         }
     }
 
@@ -171,15 +173,15 @@ internal sealed partial class FeedRegistry
     /// Awaited, so a <c>presence</c> right after a <c>subscribe</c> includes the socket; a failure is left to the next
     /// renewal, which hands the grain every session again when its count is off.
     /// </summary>
-    public async Task UpdateSessionAsync(SocketSession session)
+    public async Task UpdateSessionAsync(FeedMember member)
     {
         try
         {
-            await _grains.Get(session.Customer).UpdateSession(session.Describe(GatewayId));
+            await _grains.Get(member.Feed.Customer).UpdateSession(member.Describe(GatewayId));
         }
         catch (Exception ex) when (ClusterFailure.Is(ex))
         {
-            Log.SessionUpdateFailed(_logger, ex, session.Customer);
+            Log.SessionUpdateFailed(_logger, ex, member.Feed.Customer);
         }
     }
 
@@ -212,10 +214,10 @@ internal sealed partial class FeedRegistry
     /// <summary>An operator closed a session: 4003, whichever customer feed holds it here.</summary>
     public void OnKick(string customer, string session)
     {
-        if (_feeds.TryGetValue(customer, out var feed) && feed.Sessions().FirstOrDefault(s => s.Id == session) is { } found)
+        if (_feeds.TryGetValue(customer, out var feed) && feed.Members().FirstOrDefault(m => m.Session.Id == session) is { } found)
         {
             Log.Kicked(_logger, session, customer);
-            found.RequestClose(CloseCodes.DisconnectedByOperator, "disconnected by the operator");
+            found.Session.RequestClose(CloseCodes.DisconnectedByOperator, "disconnected by the operator");
         }
     }
 

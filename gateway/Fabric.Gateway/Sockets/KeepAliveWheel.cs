@@ -18,33 +18,37 @@ internal sealed class KeepAliveWheel : BackgroundService
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
 
     private readonly Lock _lock = new();
-    private readonly List<CoalescingStream>?[] _slots = new List<CoalescingStream>?[Slots];
+    private readonly List<Entry>?[] _slots = new List<Entry>?[Slots];
     private readonly long _intervalMs;
     private readonly long _timeoutMs;
-    private long _current = Now / 1000;
+    private long _current;
 
-    public KeepAliveWheel(IOptions<SocketOptions> options)
+    public KeepAliveWheel(IOptions<SocketOptions> options, TimeProvider clock)
     {
+        Clock = clock;
         _intervalMs = (long)options.Value.KeepAliveInterval.TotalMilliseconds;
         _timeoutMs = (long)options.Value.KeepAliveTimeout.TotalMilliseconds;
+        _current = Now / 1000;
     }
 
-    private static long Now => Environment.TickCount64;
+    /// <summary>The clock the wheel turns on, and that the streams it watches note their reads on.</summary>
+    public TimeProvider Clock { get; }
+
+    /// <summary>A monotonic time in milliseconds on <paramref name="clock"/>.</summary>
+    public static long Milliseconds(TimeProvider clock) => clock.GetTimestamp() / Math.Max(1, clock.TimestampFrequency / 1000);
+
+    private long Now => Milliseconds(Clock);
 
     /// <summary>Starts watching a socket: its first look comes one interval from now.</summary>
     /// <param name="stream">The stream under the socket, which the wheel pings through.</param>
     /// <param name="socket">The socket.</param>
     /// <param name="connection">The upgraded request: aborting it ends the connection and every read pending on it.</param>
-    public void Watch(CoalescingStream stream, WebSocket socket, HttpContext connection)
-    {
-        stream.Socket = socket;
-        stream.Connection = connection;
-        Schedule(stream, Now + _intervalMs);
-    }
+    public void Watch(CoalescingStream stream, WebSocket socket, HttpContext connection) =>
+        Schedule(new Entry(stream, socket, connection), Now + _intervalMs);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Tick);
+        using var timer = new PeriodicTimer(Tick, Clock);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
@@ -59,12 +63,12 @@ internal sealed class KeepAliveWheel : BackgroundService
     }
 
     /// <summary>Looks at every socket due up to now, slot by slot; each is rescheduled or dropped.</summary>
-    private void Turn()
+    internal void Turn()
     {
         var now = Now;
         while (true)
         {
-            List<CoalescingStream>? due;
+            List<Entry>? due;
             lock (_lock)
             {
                 if (_current > now / 1000)
@@ -78,11 +82,11 @@ internal sealed class KeepAliveWheel : BackgroundService
                 _current++;
             }
 
-            foreach (var stream in due ?? [])
+            foreach (var entry in due ?? [])
             {
                 try
                 {
-                    Look(stream, now);
+                    Look(entry, now);
                 }
                 catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
                 {
@@ -92,67 +96,90 @@ internal sealed class KeepAliveWheel : BackgroundService
         }
     }
 
-    private void Look(CoalescingStream stream, long now)
+    private void Look(Entry entry, long now)
     {
-        var socket = stream.Socket!;
-        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived) || stream.CloseSent)
+        var stream = entry.Stream;
+        if (entry.Socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived) || stream.CloseSent)
         {
-            // Closed or closing: the wheel lets go of it.
+            // Closed, closing, or its request is over: the wheel lets go of it.
             return;
         }
 
-        if (stream.Due > now)
+        if (entry.Due > now)
         {
             // Scheduled more than a lap ahead: not yet.
-            Schedule(stream, stream.Due);
+            Schedule(entry, entry.Due);
             return;
         }
 
         if (stream.Handling)
         {
             // Busy positioning the socket, not reading: not silent. Looked at again one interval on.
-            stream.PingSentAt = 0;
-            Schedule(stream, now + _intervalMs);
+            entry.PingSentAt = 0;
+            Schedule(entry, now + _intervalMs);
             return;
         }
 
         var lastRead = stream.LastRead;
-        if (stream.PingSentAt != 0)
+        if (entry.PingSentAt != 0)
         {
-            if (stream.Reads == stream.ReadsAtPing)
+            if (stream.Reads == entry.ReadsAtPing)
             {
                 // Nothing at all from the client since the ping: not even the pong.
                 GatewayTelemetry.KeepAliveTimeouts.Add(1);
-                var connection = stream.Connection;
-                socket.Abort();
-                connection?.Abort();
+                entry.Socket.Abort();
+                if (!stream.CloseSent)
+                {
+                    // Only while the request lasts: once it ended, Kestrel may have reused its context.
+                    entry.Connection.Abort();
+                }
+
                 return;
             }
 
-            stream.PingSentAt = 0;
+            entry.PingSentAt = 0;
         }
 
         if (now - lastRead < _intervalMs)
         {
-            Schedule(stream, lastRead + _intervalMs);
+            Schedule(entry, lastRead + _intervalMs);
             return;
         }
 
-        stream.PingSentAt = now;
-        stream.ReadsAtPing = stream.Reads;
+        entry.PingSentAt = now;
+        entry.ReadsAtPing = stream.Reads;
         _ = stream.WritePingAsync();
-        Schedule(stream, now + _timeoutMs);
+        Schedule(entry, now + _timeoutMs);
     }
 
-    private void Schedule(CoalescingStream stream, long dueMs)
+    private void Schedule(Entry entry, long dueMs)
     {
-        stream.Due = dueMs;
+        entry.Due = dueMs;
         // At most a lap ahead; a later look is put back until its time comes.
         var second = Math.Min(dueMs / 1000, (Now / 1000) + Slots - 1);
         lock (_lock)
         {
             second = Math.Max(second, _current);
-            (_slots[(int)(second % Slots)] ??= []).Add(stream);
+            (_slots[(int)(second % Slots)] ??= []).Add(entry);
         }
+    }
+
+    /// <summary>
+    /// One watched socket. Only the wheel touches it after <see cref="Watch"/>, one look at a time: when to look next,
+    /// and when the unanswered ping went out (0: none) with the reads counted then.
+    /// </summary>
+    private sealed class Entry(CoalescingStream stream, WebSocket socket, HttpContext connection)
+    {
+        public CoalescingStream Stream { get; } = stream;
+
+        public WebSocket Socket { get; } = socket;
+
+        public HttpContext Connection { get; } = connection;
+
+        public long Due { get; set; }
+
+        public long PingSentAt { get; set; }
+
+        public long ReadsAtPing { get; set; }
     }
 }

@@ -15,7 +15,7 @@ namespace Fabric.Gateway.Sockets;
 /// <summary>
 /// What the server does with each client frame (docs/protocol.md): <c>subscribe</c>, <c>unsubscribe</c>,
 /// <c>publish</c>, <c>presence</c>, <c>refresh</c>, <c>ping</c>. One instance for the gateway; what belongs to one socket
-/// (its topics, credential, counters) lives on its <see cref="SocketSession"/>. Frames of one socket are handled one at a
+/// (its credential, counters) lives on its <see cref="SocketSession"/>, and its topics and position on its <see cref="FeedMember"/>. Frames of one socket are handled one at a
 /// time, in order, so every reply is queued before the next frame is read.
 /// </summary>
 internal sealed partial class SocketCommands(
@@ -42,7 +42,7 @@ internal sealed partial class SocketCommands(
     /// </summary>
     public bool Admit(SocketSession session)
     {
-        if (session.TakeInboundToken())
+        if (session.Inbound.TryTake())
         {
             return true;
         }
@@ -53,8 +53,9 @@ internal sealed partial class SocketCommands(
         return false;
     }
 
-    public async Task HandleAsync(SocketSession session, CustomerFeed feed, ReadOnlyMemory<byte> text)
+    public async Task HandleAsync(FeedMember member, ReadOnlyMemory<byte> text)
     {
+        var session = member.Session;
         if (!Admit(session))
         {
             return;
@@ -84,15 +85,14 @@ internal sealed partial class SocketCommands(
                 SocketReplies.Pong(session, @ref);
                 break;
             case "subscribe":
-                await SubscribeAsync(session, feed, frame, @ref);
+                await SubscribeAsync(member, frame, @ref);
                 break;
             case "unsubscribe":
-                if (ValidateTopics(session, frame.Topics, adding: false, @ref))
+                if (ValidateTopics(member, frame.Topics, adding: false, @ref))
                 {
-                    feed.Unsubscribe(session, frame.Topics!, @ref);
-                    feed.Unwatch(session, frame.Topics!);
-
-                    await registry.UpdateSessionAsync(session);
+                    member.Feed.Unsubscribe(member, frame.Topics!, @ref);
+                    member.Feed.Unwatch(member, frame.Topics!);
+                    await registry.UpdateSessionAsync(member);
                 }
 
                 break;
@@ -114,9 +114,10 @@ internal sealed partial class SocketCommands(
         }
     }
 
-    private async Task SubscribeAsync(SocketSession session, CustomerFeed feed, ClientFrame frame, string? @ref)
+    private async Task SubscribeAsync(FeedMember member, ClientFrame frame, string? @ref)
     {
-        if (!ValidateTopics(session, frame.Topics, adding: true, @ref) || !ValidateSince(session, frame.Since, frame.Epoch, @ref))
+        var session = member.Session;
+        if (!ValidateTopics(member, frame.Topics, adding: true, @ref) || !ValidateSince(session, frame.Since, frame.Epoch, @ref))
         {
             return;
         }
@@ -132,11 +133,11 @@ internal sealed partial class SocketCommands(
             session.BeginHandling();
             if (frame.Presence == true)
             {
-                feed.Watch(session, frame.Topics!);
+                member.Feed.Watch(member, frame.Topics!);
             }
 
-            await feed.SubscribeAsync(session, frame.Topics!, frame.Since, frame.Epoch, @ref);
-            await registry.UpdateSessionAsync(session);
+            await member.Feed.SubscribeAsync(member, frame.Topics!, frame.Since, frame.Epoch, @ref);
+            await registry.UpdateSessionAsync(member);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -316,15 +317,16 @@ internal sealed partial class SocketCommands(
         SocketReplies.Refreshed(session, @ref, credential.Expires!.Value);
     }
 
-    private bool ValidateTopics(SocketSession session, string[]? topics, bool adding, string? @ref)
+    private bool ValidateTopics(FeedMember member, string[]? topics, bool adding, string? @ref)
     {
+        var session = member.Session;
         if (topics is not { Length: > 0 } || !topics.All(TopicFilter.IsValidTopic))
         {
             session.Invalid("invalid_topics", "\"topics\" must be a non-empty array of event types; '*' is allowed only at the end.", @ref);
             return false;
         }
 
-        if (adding && session.Topics.With(topics).Count > _options.MaxTopics)
+        if (adding && member.Topics.With(topics).Count > _options.MaxTopics)
         {
             session.Invalid("too_many_topics", $"A socket may hold at most {_options.MaxTopics} topics.", @ref);
             return false;

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Net.WebSockets;
 using Fabric.Contracts;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Http;
@@ -23,6 +25,7 @@ internal sealed class SocketHost(
     TokenExpiry expiry,
     IOptions<SocketOptions> options,
     KeepAliveWheel keepAlives,
+    TimeProvider clock,
     ILoggerFactory loggers)
 {
     private readonly SocketOptions _settings = options.Value;
@@ -50,10 +53,8 @@ internal sealed class SocketHost(
         try
         {
             var (socket, coalescer) = await SocketUpgrade.AcceptAsync(context, protocol, _settings, keepAlives);
-            session = new SocketSession(customer, id, admitted.Credential, socket, _settings, loggers.CreateLogger<SocketSession>(), coalescer)
-            {
-                Batched = protocol == SocketEndpoints.BatchSubProtocol,
-            };
+            session = new SocketSession(
+                customer, id, admitted.Credential, socket, _settings, loggers.CreateLogger<SocketSession>(), coalescer, protocol == SocketEndpoints.BatchSubProtocol, clock);
         }
         catch
         {
@@ -117,14 +118,14 @@ internal sealed class SocketHost(
     /// <summary>The session's loops, then the clean-up every service needs, whatever ended it.</summary>
     private async Task RunSessionAsync(SocketSession session, string? protocol, LogEpoch epoch, CancellationToken aborted)
     {
-        var feed = registry.Attach(session);
+        var member = registry.Attach(session);
         GatewayTelemetry.ActiveSockets.Add(1);
         expiry.Track(session);
         try
         {
             var sending = session.RunSendLoopAsync();
             SocketReplies.Welcome(session, protocol, epoch.Id);
-            await session.RunReceiveLoopAsync(commands, feed, aborted);
+            await ReceiveAsync(session, member, aborted);
             session.RequestClose(CloseCodes.Normal, "bye");
             await sending;
         }
@@ -132,11 +133,96 @@ internal sealed class SocketHost(
         {
             session.Ended = true;
             session.Coalescer?.Detach();
-            registry.Detach(session, feed);
+            registry.Detach(member);
             registry.Disconnected(session);
             expiry.Ended(session);
             GatewayTelemetry.ActiveSockets.Add(-1);
             GatewayTelemetry.Closes.Add(1, new KeyValuePair<string, object?>("code", session.CloseCode ?? 1006));
+        }
+    }
+
+    /// <summary>Reads frames until the client closes, the socket fails, or the server closes it.</summary>
+    private async Task ReceiveAsync(SocketSession session, FeedMember member, CancellationToken requestAborted)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, session.ReceiveAborted);
+        var socket = session.Socket;
+        byte[]? buffer = null;
+        try
+        {
+            while (socket.State == WebSocketState.Open)
+            {
+                // An idle socket waits with a zero-byte read and holds no buffer (4 KiB per idle socket otherwise,
+                // two thirds of the per-socket budget); the buffer is rented once a frame has started to arrive.
+                if (buffer is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
+                }
+
+                var first = await socket.ReceiveAsync(Memory<byte>.Empty, linked.Token);
+                if (first.MessageType == WebSocketMessageType.Close)
+                {
+                    session.RequestClose(CloseCodes.Normal, "bye");
+                    return;
+                }
+
+                buffer = ArrayPool<byte>.Shared.Rent(4096);
+                var count = 0;
+                var result = first;
+                while (!result.EndOfMessage)
+                {
+                    if (count == buffer.Length)
+                    {
+                        if (buffer.Length >= _settings.MaxMessageBytes)
+                        {
+                            session.RequestClose(CloseCodes.MessageTooBig, "message too big");
+                            return;
+                        }
+
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _settings.MaxMessageBytes));
+                        buffer.AsSpan(0, count).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+
+                    var limit = Math.Min(buffer.Length, _settings.MaxMessageBytes);
+                    result = await socket.ReceiveAsync(buffer.AsMemory(count, limit - count), linked.Token);
+                    count += result.Count;
+                    if (!result.EndOfMessage && count >= _settings.MaxMessageBytes)
+                    {
+                        session.RequestClose(CloseCodes.MessageTooBig, "message too big");
+                        return;
+                    }
+                }
+
+                switch (result.MessageType)
+                {
+                    case WebSocketMessageType.Close:
+                        session.RequestClose(CloseCodes.Normal, "bye");
+                        return;
+                    case WebSocketMessageType.Binary:
+                        if (commands.Admit(session))
+                        {
+                            session.Invalid("binary_not_supported", "Frames must be JSON text.");
+                        }
+
+                        break;
+                    default:
+                        await commands.HandleAsync(member, buffer.AsMemory(0, count));
+                        break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            // Aborted by the peer, by the host, or after a close the client never answered.
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 }

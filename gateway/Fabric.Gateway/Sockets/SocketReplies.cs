@@ -18,8 +18,8 @@ internal static class SocketReplies
         Send(session, new SubscribedFrame(topics, recovered, seq, epoch, @ref), SocketJsonContext.Default.SubscribedFrame, positional: true);
 
     /// <summary>Positional: no event matched only by a removed topic follows it.</summary>
-    public static void Unsubscribed(SocketSession session, string[] topics, string? @ref) =>
-        Send(session, new UnsubscribedFrame(topics, session.Topics.Topics, @ref), SocketJsonContext.Default.UnsubscribedFrame, positional: true);
+    public static void Unsubscribed(SocketSession session, string[] topics, string[] remaining, string? @ref) =>
+        Send(session, new UnsubscribedFrame(topics, remaining, @ref), SocketJsonContext.Default.UnsubscribedFrame, positional: true);
 
     public static void Pong(SocketSession session, string? @ref) => Send(session, new PongFrame(@ref), SocketJsonContext.Default.PongFrame);
 

@@ -44,7 +44,7 @@ internal static class SocketUpgrade
             headers.SecWebSocketProtocol = protocol;
         }
 
-        var coalescer = new CoalescingStream(await upgrade.UpgradeAsync());
+        var coalescer = new CoalescingStream(await upgrade.UpgradeAsync(), keepAlives.Clock);
         // No timer of its own: the gateway's one keep-alive wheel pings it through the coalescing stream.
         var socket = WebSocket.CreateFromStream(coalescer, new WebSocketCreationOptions
         {

@@ -6,44 +6,29 @@ using Fabric.Gateway.Telemetry;
 namespace Fabric.Gateway.Sockets;
 
 /// <summary>
-/// The send loop: the only writer to the socket. It drains the queue a batch at a time (one coalesced write each, when
-/// the stream under the socket can gather) and ends with the close frame once a close was requested.
+/// A socket's send loop: the only writer to the socket. It drains the queue a batch at a time (one coalesced write
+/// each, when the stream under the socket can gather; one message, a JSON array, for <c>fabric.v1.batch</c>) and ends
+/// with the close frame once a close was requested.
 /// </summary>
-internal sealed partial class SocketSession
+internal sealed class SocketSender(SocketSession session, SendQueue queue, bool batched, SocketOptions options)
 {
-    /// <summary>
-    /// A queued frame; <c>Seq</c> is the event's, 0 for replies, <see cref="Positional"/> for positional replies;
-    /// <c>AcceptedAt</c> the grain's acceptance of a live event (Unix ms, else 0); <c>Write</c> its debug span, if any.
-    /// </summary>
-    private readonly record struct Outgoing(ReadOnlyMemory<byte> Frame, long Seq, long AcceptedAt = 0, Activity? Write = null);
+    private readonly WebSocket _socket = session.Socket;
+    private readonly CoalescingStream? _coalescer = session.Coalescer;
 
-    public async Task RunSendLoopAsync()
+    /// <summary>True once nothing more may be sent (a close that does not flush the queue).</summary>
+    private bool StopSending => session.Close is { Flush: false };
+
+    public async Task RunAsync()
     {
-        var reader = _doorbell.Reader;
-        var batch = new List<Outgoing>();
+        var batch = new List<SendQueue.Outgoing>();
         try
         {
-            while (await reader.WaitToReadAsync())
+            while (await queue.WaitForRingAsync())
             {
-                reader.TryRead(out _);
                 while (!StopSending)
                 {
-                    lock (_queue)
-                    {
-                        // At most about one coalesced write per batch, so progress is seen batch by batch.
-                        long bytes = 0;
-                        while (bytes < CoalescingStream.FlushAt && _queue.TryDequeue(out var o))
-                        {
-                            batch.Add(o);
-                            bytes += o.Frame.Length;
-                        }
-
-                        if (_queue.Count == 0 && batch.Count > 64)
-                        {
-                            _queue.TrimExcess();
-                        }
-                    }
-
+                    // At most about one coalesced write per batch, so progress is seen batch by batch.
+                    queue.TakeBatch(batch, CoalescingStream.FlushAt);
                     if (batch.Count == 0)
                     {
                         break;
@@ -58,15 +43,15 @@ internal sealed partial class SocketSession
                     }
                 }
 
-                if (IsClosing)
+                if (session.IsClosing)
                 {
                     break;
                 }
             }
 
-            if (_close is { } close && _socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            if (session.Close is { } close && _socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                using var timeout = new CancellationTokenSource(_options.CloseTimeout);
+                using var timeout = new CancellationTokenSource(options.CloseTimeout);
                 // No keep-alive ping may follow the close frame.
                 _coalescer?.MarkCloseSent();
                 await _socket.CloseOutputAsync(close.Status, close.Reason, timeout.Token);
@@ -75,8 +60,8 @@ internal sealed partial class SocketSession
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
         {
             // The peer went away mid-send; stop waiting for frames from it too.
-            RequestClose(CloseCodes.Gone, "gone");
-            _receiveAbort.Cancel();
+            session.RequestClose(CloseCodes.Gone, "gone");
+            session.AbortReceive();
         }
     }
 
@@ -84,9 +69,9 @@ internal sealed partial class SocketSession
     /// Writes one drained batch: framed one by one by the WebSocket, gathered by the coalescing stream into one write
     /// and one flush (a few, for a large batch).
     /// </summary>
-    private async Task SendBatchAsync(List<Outgoing> batch)
+    private async Task SendBatchAsync(List<SendQueue.Outgoing> batch)
     {
-        if (Batched && batch.Count > 1)
+        if (batched && batch.Count > 1)
         {
             await SendAsArrayAsync(batch);
             return;
@@ -117,7 +102,7 @@ internal sealed partial class SocketSession
 
                 if (coalescer is null)
                 {
-                    Written(o.Frame.Length);
+                    queue.Written(o.Frame.Length);
                     sent = 0;
                 }
             }
@@ -138,7 +123,7 @@ internal sealed partial class SocketSession
         MeasureEndToEnd(oldest);
         if (sent > 0)
         {
-            Written(sent);
+            queue.Written(sent);
         }
     }
 
@@ -146,7 +131,7 @@ internal sealed partial class SocketSession
     /// Writes one drained batch as one message, <c>[frame,frame,…]</c> (<c>fabric.v1.batch</c>): one frame header, one
     /// write, and one message for the client to take, whatever the number of events.
     /// </summary>
-    private async Task SendAsArrayAsync(List<Outgoing> batch)
+    private async Task SendAsArrayAsync(List<SendQueue.Outgoing> batch)
     {
         long frames = 0;
         foreach (var o in batch)
@@ -180,7 +165,7 @@ internal sealed partial class SocketSession
 
             await _socket.SendAsync(buffer.AsMemory(0, at), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
             MeasureEndToEnd(oldest);
-            Written(frames);
+            queue.Written(frames);
         }
         finally
         {
@@ -190,14 +175,6 @@ internal sealed partial class SocketSession
                 StopWrites(batch);
             }
         }
-    }
-
-    /// <summary>Frames of <paramref name="bytes"/> left the queue for the socket: progress for the lag check, room for a waiting replay.</summary>
-    private void Written(long bytes)
-    {
-        Interlocked.Add(ref _queuedBytes, -bytes);
-        Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
-        SignalRoom();
     }
 
     /// <summary>One measure per write, of its oldest live frame (0: none): bounded work per write whatever the fan-out.</summary>
@@ -210,7 +187,7 @@ internal sealed partial class SocketSession
     }
 
     /// <summary>Stops the batch's socket-write spans, now that their bytes are out (or the socket failed under them).</summary>
-    private static void StopWrites(List<Outgoing> batch)
+    private static void StopWrites(List<SendQueue.Outgoing> batch)
     {
         // Stopping a span makes the one current when it started current again; this loop's flow keeps its own.
         var current = Activity.Current;
