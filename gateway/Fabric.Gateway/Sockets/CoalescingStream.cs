@@ -30,7 +30,8 @@ internal sealed class CoalescingStream(Stream inner, TimeProvider clock) : Strea
 
     /// <summary>
     /// When the socket last asked for bytes from the client (ms, on <see cref="KeepAliveWheel.Milliseconds"/>'s scale):
-    /// it does after each frame it read (a pong included), so this is when the client was last heard from. Tracking the request, not the answer, keeps reads pass-through.
+    /// it does after each frame it read (a pong included), so this is when the client was last heard from. Tracking the
+    /// request, not the answer, keeps reads pass-through.
     /// </summary>
     public long LastRead => Interlocked.Read(ref _lastRead);
 
@@ -40,8 +41,8 @@ internal sealed class CoalescingStream(Stream inner, TimeProvider clock) : Strea
     public void MarkCloseSent() => Volatile.Write(ref _closeSent, true);
 
     /// <summary>
-    /// The request that carried the socket is over: the wheel lets go at its next look and never touches the request's
-    /// <see cref="HttpContext"/> again (Kestrel may reuse it).
+    /// The request that carried the socket is over: the wheel lets go at its next look and, seeing the close marked,
+    /// never aborts the request's <see cref="HttpContext"/> (Kestrel may reuse it).
     /// </summary>
     public void Detach() => MarkCloseSent();
 

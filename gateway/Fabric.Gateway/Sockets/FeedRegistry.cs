@@ -18,6 +18,7 @@ internal sealed partial class FeedRegistry
     private readonly SocketOptions _options;
     private readonly ILogger<FeedRegistry> _logger;
     private readonly HashSet<string> _traceWrites;
+    private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<string, CustomerFeed> _feeds = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly GatewayObserver _observer;
@@ -25,8 +26,9 @@ internal sealed partial class FeedRegistry
     private IGatewayObserver? _observerReference;
     private long _generation;
 
-    public FeedRegistry(CustomerGrains grains, IOptions<SocketOptions> options, IOptions<TelemetryOptions> telemetry, ILogger<FeedRegistry> logger)
+    public FeedRegistry(CustomerGrains grains, IOptions<SocketOptions> options, IOptions<TelemetryOptions> telemetry, TimeProvider clock, ILogger<FeedRegistry> logger)
     {
+        _clock = clock;
         _registrationRetry = new Backoff(TimeSpan.FromMilliseconds(100), 2, options.Value.RegistrationRetryMax, Jitter: 0.2);
         _grains = grains;
         _options = options.Value;
@@ -62,7 +64,7 @@ internal sealed partial class FeedRegistry
             created = !_feeds.TryGetValue(session.Customer, out feed!);
             if (created)
             {
-                feed = new CustomerFeed(session.Customer, _grains.Get(session.Customer), _options, _logger, _traceWrites.Contains(session.Customer));
+                feed = new CustomerFeed(session.Customer, _grains.Get(session.Customer), _options, _logger, _traceWrites.Contains(session.Customer), _clock);
                 feed.RenewalNeeded += RenewNow;
                 _feeds[session.Customer] = feed;
             }

@@ -3,8 +3,8 @@ namespace Fabric.Gateway.Sockets;
 /// <summary>
 /// What one socket may send: a token bucket of <see cref="SocketOptions.MessagesPerSecond"/> frames (burst
 /// <see cref="SocketOptions.MessageBurst"/>) and at most <see cref="SocketOptions.MaxInvalidFramesPerMinute"/> invalid
-/// ones a minute. A few fields per socket rather than a limiter object (and its timer) per socket; only the socket's
-/// receive loop touches them, so there is no lock.
+/// ones a minute. Four fields and no timer, rather than an ASP.NET Core rate limiter (and its replenishment timer)
+/// per socket; only the socket's receive loop touches them, so there is no lock.
 /// </summary>
 internal sealed class InboundLimits(SocketOptions options, TimeProvider clock)
 {

@@ -15,8 +15,8 @@ namespace Fabric.Gateway.Sockets;
 /// <summary>
 /// What the server does with each client frame (docs/protocol.md): <c>subscribe</c>, <c>unsubscribe</c>,
 /// <c>publish</c>, <c>presence</c>, <c>refresh</c>, <c>ping</c>. One instance for the gateway; what belongs to one socket
-/// (its credential, counters) lives on its <see cref="SocketSession"/>, and its topics and position on its <see cref="FeedMember"/>. Frames of one socket are handled one at a
-/// time, in order, so every reply is queued before the next frame is read.
+/// lives on its <see cref="SocketSession"/> (credential, counters) and its <see cref="FeedMember"/> (topics, position).
+/// Frames of one socket are handled one at a time, in order, so every reply is queued before the next frame is read.
 /// </summary>
 internal sealed partial class SocketCommands(
     FeedRegistry registry,
