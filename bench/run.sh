@@ -57,7 +57,7 @@ fi
 ulimit -n "$(ulimit -Hn)"
 
 echo "building (Release)…" >&2
-for project in bench/Fabric.Bench bench/Fabric.Bench.Baseline bench/peers/signalr gateway/Fabric.Gateway silo/Fabric.Silo; do
+for project in bench/Fabric.Bench bench/Fabric.Bench.Baseline bench/peers/signalr gateway/Fabric.Gateway.Embedded gateway/Fabric.Gateway silo/Fabric.Silo; do
   dotnet build -c Release "$project" -nologo -v q >/dev/null
 done
 if [ -n "$before" ]; then
@@ -65,10 +65,14 @@ if [ -n "$before" ]; then
   # not know is ignored).
   before_dir=$(mktemp -d)/fabric-before
   git worktree add -q --detach "$before_dir" "$before"
-  for project in gateway/Fabric.Gateway silo/Fabric.Silo; do
+  # The one-process fabric is gateway/Fabric.Gateway.Embedded; before it existed, the gateway itself co-hosted the silo.
+  before_embedded=gateway/Fabric.Gateway.Embedded
+  [ -d "$before_dir/$before_embedded" ] || before_embedded=gateway/Fabric.Gateway
+  for project in $before_embedded gateway/Fabric.Gateway silo/Fabric.Silo; do
     dotnet build -c Release "$before_dir/$project" -nologo -v q >/dev/null
   done
 fi
+embedded_dll=gateway/Fabric.Gateway.Embedded/bin/Release/net10.0/Fabric.Gateway.Embedded.dll
 if [ ! -d bench/peers/node-ws/node_modules ]; then
   (cd bench/peers/node-ws && npm ci --no-audit --no-fund >/dev/null)
 fi
@@ -98,12 +102,12 @@ start() { # server name → starts it, waits until it answers HTTP
     echo "something already listens on ${base[$name]}; stop it first" >&2; return 1
   fi
   case "$name" in
-    fabric) exec dotnet gateway/Fabric.Gateway/bin/Release/net10.0/Fabric.Gateway.dll --urls "${base[fabric]}" \
+    fabric) exec dotnet "$embedded_dll" --urls "${base[fabric]}" \
               --Fabric:Embedded:SiloPort=11191 --Fabric:Embedded:GatewayPort=30091 --Logging:LogLevel:Default=Warning $fabric_seed ;;
     # Today's build with no metrics exporter and no tracing: what telemetry costs on the path of an event, same run.
-    fabric-quiet) OTEL_METRICS_EXPORTER=none OTEL_TRACES_EXPORTER=none exec dotnet gateway/Fabric.Gateway/bin/Release/net10.0/Fabric.Gateway.dll --urls "${base[fabric-quiet]}" \
+    fabric-quiet) OTEL_METRICS_EXPORTER=none OTEL_TRACES_EXPORTER=none exec dotnet "$embedded_dll" --urls "${base[fabric-quiet]}" \
               --Fabric:Embedded:SiloPort=11193 --Fabric:Embedded:GatewayPort=30093 --Logging:LogLevel:Default=Warning $fabric_seed ;;
-    fabric-before) exec dotnet "$before_dir/gateway/Fabric.Gateway/bin/Release/net10.0/Fabric.Gateway.dll" --urls "${base[fabric-before]}" \
+    fabric-before) exec dotnet "$before_dir/$before_embedded/bin/Release/net10.0/$(basename "$before_embedded").dll" --urls "${base[fabric-before]}" \
               --Fabric:Embedded:SiloPort=11192 --Fabric:Embedded:GatewayPort=30092 --Logging:LogLevel:Default=Warning $fabric_seed ;;
     kestrel) exec dotnet bench/Fabric.Bench.Baseline/bin/Release/net10.0/Fabric.Bench.Baseline.dll --urls "${base[kestrel]}" ;;
     signalr) exec dotnet bench/peers/signalr/bin/Release/net10.0/Fabric.Bench.SignalR.dll --urls "${base[signalr]}" ;;

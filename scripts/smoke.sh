@@ -7,7 +7,7 @@ port=${SMOKE_PORT:-5080}
 url="http://127.0.0.1:$port"
 log=$(mktemp)
 
-dotnet run --project gateway/Fabric.Gateway -- --urls "$url" >"$log" 2>&1 &
+dotnet run --project gateway/Fabric.Gateway.Embedded -- --urls "$url" >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 

@@ -26,7 +26,7 @@ public static class Program
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder);
 
-        builder.AddFabricCluster();          // embedded silo + the grains' wiring
+        builder.AddFabricCluster();          // the Orleans client (distributed), or the host's co-hosted silo
         builder.AddFabricTelemetry();        // OpenTelemetry by the OTEL_* settings; /metrics
         builder.AddFabricHttp();             // problem+json, JSON source generation, /readyz's checks
         builder.AddFabricRateLimits();       // per-customer token buckets, charged after verification
@@ -36,6 +36,7 @@ public static class Program
         builder.AddFabricAdmin();            // the embedded seed and OpenAPI
         builder.AddFabricWebhooks();         // POST /v1/webhooks/{customer}/{source}
         builder.AddFabricSockets();          // GET /v1/ws, the per-customer feeds and the gateway observer
+        builder.AddFabricOutboundAdmin();    // the egress policy endpoint URLs are checked against
         builder.AddFabricTransforms();       // customers' Wasm modules on sources and endpoints
 
         var app = builder.Build();

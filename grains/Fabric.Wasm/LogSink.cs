@@ -1,4 +1,5 @@
 using System.Text;
+using Fabric.Rules.Wasm;
 
 namespace Fabric.Wasm;
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Fabric.Rules.Wasm;
 using Microsoft.Extensions.Options;
 using Wasmtime;
 

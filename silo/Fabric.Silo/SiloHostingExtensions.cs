@@ -1,6 +1,7 @@
 using System.Net;
 using Fabric.Grains.Hosting;
 using Fabric.Grains.Redis;
+using Fabric.Hosting.Cluster;
 using Fabric.Hosting.Dashboard;
 using Fabric.Outbound.Hosting;
 using Orleans.Configuration;
@@ -23,7 +24,7 @@ internal static class SiloHostingExtensions
                 .AddFabricGrains(builder.Configuration)
                 .AddFabricOutbound(builder.Configuration)
                 .AddFabricDashboard(builder.Configuration);
-            if (FabricRedisHosting.IsDistributed(builder.Configuration))
+            if (FabricMode.IsDistributed(builder.Configuration))
             {
                 silo.ListenOn(options).UseFabricRedis(builder.Configuration);
             }

@@ -26,6 +26,24 @@ public sealed class DistributedTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_gateway_serving_webhooks_and_sockets_loads_no_grain_code_nor_Wasmtime()
+    {
+        await using var cluster = await LocalCluster.UpAsync();
+        await using var drill = await Drill.StartAsync(cluster, Customers, preferred: null);
+        await drill.FinishAsync(output);
+
+        string[] grainStack = ["Fabric.Grains.dll", "Fabric.Grains.Redis.dll", "Fabric.Outbound.dll", "Fabric.Wasm.dll", "Wasmtime.Dotnet.dll", "libwasmtime.so"];
+        foreach (var gateway in new[] { "gateway1", "gateway2" })
+        {
+            var mapped = cluster.MappedFiles(gateway);
+            Assert.Contains("Fabric.Gateway.dll", mapped);
+            Assert.Empty(mapped.Intersect(grainStack));
+        }
+
+        Assert.Contains("Fabric.Grains.dll", cluster.MappedFiles("silo1"));
+    }
+
+    [Fact]
     public async Task Killing_each_silo_in_turn_mid_load_loses_no_acknowledged_event()
     {
         // Each silo in turn, so that whichever silo the customers' grains live on is killed under them at least once:

@@ -30,7 +30,7 @@ public sealed class GatewayProcess : IAsyncDisposable
     public static async Task<GatewayProcess> StartAsync(string? cpus, params string[] settings)
     {
         var root = LocalCluster.FindRoot();
-        var dll = Path.Combine(root, "gateway", "Fabric.Gateway", "bin", LocalCluster.BuildConfiguration(), "net10.0", "Fabric.Gateway.dll");
+        var dll = Path.Combine(root, "gateway", "Fabric.Gateway.Embedded", "bin", LocalCluster.BuildConfiguration(), "net10.0", "Fabric.Gateway.Embedded.dll");
         var (http, silo, gateway) = (Ports.Free(), Ports.Free(), Ports.Free());
         string[] args =
         [

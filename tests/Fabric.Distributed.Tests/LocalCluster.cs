@@ -103,6 +103,13 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public Task KillAsync(string part) => RunAsync("kill", part);
 
+    /// <summary>The files a running part of the cluster has mapped (its loaded assemblies and native libraries), from /proc.</summary>
+    public string[] MappedFiles(string part)
+    {
+        var pid = File.ReadAllText(Path.Combine(_dir, part + ".pid")).Trim();
+        return [.. File.ReadLines($"/proc/{pid}/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length > 5).Select(f => Path.GetFileName(f[5])).Distinct()];
+    }
+
     public string Log(string part) => File.Exists(Path.Combine(_dir, "logs", part + ".log")) ? File.ReadAllText(Path.Combine(_dir, "logs", part + ".log")) : "";
 
     public async Task RunAsync(params string[] args)

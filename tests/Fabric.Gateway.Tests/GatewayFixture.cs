@@ -43,7 +43,7 @@ public sealed class GatewayFixture : IAsyncLifetime
     /// <summary>Starts a gateway like this fixture's, with <paramref name="overrides"/> on top of its settings.</summary>
     public static async Task<WebApplication> StartGatewayAsync(Dictionary<string, string?> overrides, Action<WebApplicationBuilder>? configure = null)
     {
-        var app = Program.Create([], builder =>
+        var app = Embedded.Program.Create([], builder =>
         {
             configure?.Invoke(builder);
             builder.WebHost.UseUrls("http://127.0.0.1:0");

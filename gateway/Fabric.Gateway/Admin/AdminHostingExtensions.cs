@@ -1,4 +1,4 @@
-using Fabric.Grains.Redis;
+using Fabric.Hosting.Cluster;
 
 namespace Fabric.Gateway.Admin;
 
@@ -8,7 +8,7 @@ internal static class AdminHostingExtensions
     public static WebApplicationBuilder AddFabricAdmin(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<SeedOptions>().BindConfiguration(SeedOptions.SectionName);
-        if (!FabricRedisHosting.IsDistributed(builder.Configuration))
+        if (!FabricMode.IsDistributed(builder.Configuration))
         {
             builder.Services.AddHostedService<RegistrySeeder>();
         }

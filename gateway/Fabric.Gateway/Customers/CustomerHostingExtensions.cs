@@ -1,4 +1,4 @@
-using Fabric.Grains.Redis;
+using Fabric.Hosting.Cluster;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 

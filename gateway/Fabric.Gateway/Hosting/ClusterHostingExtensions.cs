@@ -1,9 +1,6 @@
 using Fabric.Contracts;
 using Fabric.Gateway.Sockets;
-using Fabric.Grains.Hosting;
-using Fabric.Grains.Redis;
-using Fabric.Hosting.Dashboard;
-using Fabric.Outbound.Hosting;
+using Fabric.Hosting.Cluster;
 using Orleans.Configuration;
 
 namespace Fabric.Gateway.Hosting;
@@ -11,49 +8,44 @@ namespace Fabric.Gateway.Hosting;
 internal static partial class ClusterHostingExtensions
 {
     /// <summary>
-    /// Embedded mode (the default): a silo in this process with localhost clustering and in-memory state; it also
-    /// registers the <c>IClusterClient</c> the rest of the gateway uses.
-    /// Distributed mode (<c>Fabric:Mode=Distributed</c>): an Orleans client only, finding the silos through Redis.
-    /// It waits for a silo before it serves (the host starts Kestrel once the client is connected), and renews its
-    /// customers' registrations whenever the set of reachable silos changes.
+    /// Distributed mode (<c>Fabric:Mode=Distributed</c>): an Orleans client, finding the silos through Redis. It waits
+    /// for a silo before it serves (the host starts Kestrel once the client is connected), and renews its customers'
+    /// registrations whenever the set of reachable silos changes. Otherwise the host has co-hosted a silo already
+    /// (<c>Fabric.Gateway.Embedded</c>), which registers the client the gateway uses.
     /// </summary>
     public static WebApplicationBuilder AddFabricCluster(this WebApplicationBuilder builder)
     {
-        if (FabricRedisHosting.IsDistributed(builder.Configuration))
+        if (!FabricMode.IsDistributed(builder.Configuration))
         {
-            // A request in flight to a silo that dies gets no answer until the response timeout: 10 s (Orleans' own is
-            // 30 s) turns that into a 503 and a retry well within a webhook sender's patience.
-            var responseTimeout = builder.Configuration.GetValue("Fabric:Cluster:ResponseTimeout", TimeSpan.FromSeconds(10));
-            builder.UseOrleansClient(client => client
-                .UseFabricRedis(builder.Configuration)
-                .Configure<ClientMessagingOptions>(o =>
-                {
-                    o.ResponseTimeout = responseTimeout;
-                    o.MaxMessageBodySize = Contracts.FabricMessaging.MaxMessageBodyBytes;
-                    o.MaxMessageHeaderSize = Contracts.FabricMessaging.MaxMessageHeaderBytes;
-                })
-                .AddActivityPropagation()
-                .UseConnectionRetryFilter(WaitForSiloAsync));
-            // The silos deliver outbound webhooks; the gateway checks an endpoint's URL when it is registered.
-            builder.Services.AddFabricOutboundPolicy(builder.Configuration);
-            builder.Services.AddSingleton<GatewayCountChangedHandler>(services =>
-                (_, e) =>
-                {
-                    Log.GatewaysChanged(services.GetRequiredService<ILoggerFactory>().CreateLogger("Fabric.Gateway.Cluster"), e.PreviousNumberOfConnectedGateways, e.NumberOfConnectedGateways);
-                    services.GetRequiredService<FeedRegistry>().RenewSoon();
-                });
+            if (!builder.Services.Any(s => s.ServiceType == typeof(IClusterClient)))
+            {
+                throw new InvalidOperationException(
+                    "This is distributed mode's gateway: set Fabric:Mode=Distributed (and Fabric:Redis:ConnectionString). "
+                    + "To run the whole fabric in one process, run gateway/Fabric.Gateway.Embedded.");
+            }
+
             return builder;
         }
 
-        var ports = builder.Configuration.GetSection(EmbeddedSiloOptions.SectionName).Get<EmbeddedSiloOptions>()
-            ?? new EmbeddedSiloOptions();
-        builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(ports.SiloPort, ports.GatewayPort)
-            .AddFabricInMemoryState()
+        // A request in flight to a silo that dies gets no answer until the response timeout: 10 s (Orleans' own is
+        // 30 s) turns that into a 503 and a retry well within a webhook sender's patience.
+        var responseTimeout = builder.Configuration.GetValue("Fabric:Cluster:ResponseTimeout", TimeSpan.FromSeconds(10));
+        builder.UseOrleansClient(client => client
+            .UseFabricRedis(builder.Configuration)
+            .Configure<ClientMessagingOptions>(o =>
+            {
+                o.ResponseTimeout = responseTimeout;
+                o.MaxMessageBodySize = Contracts.FabricMessaging.MaxMessageBodyBytes;
+                o.MaxMessageHeaderSize = Contracts.FabricMessaging.MaxMessageHeaderBytes;
+            })
             .AddActivityPropagation()
-            .AddFabricGrains(builder.Configuration)
-            .AddFabricOutbound(builder.Configuration)
-            .AddFabricDashboard(builder.Configuration));
+            .UseConnectionRetryFilter(WaitForSiloAsync));
+        builder.Services.AddSingleton<GatewayCountChangedHandler>(services =>
+            (_, e) =>
+            {
+                Log.GatewaysChanged(services.GetRequiredService<ILoggerFactory>().CreateLogger("Fabric.Gateway.Cluster"), e.PreviousNumberOfConnectedGateways, e.NumberOfConnectedGateways);
+                services.GetRequiredService<FeedRegistry>().RenewSoon();
+            });
         return builder;
     }
 

@@ -1,6 +1,6 @@
 using Fabric.Contracts;
 using Fabric.Gateway.Http;
-using Fabric.Outbound.Egress;
+using Fabric.Rules.Outbound;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Fabric.Gateway.Outbound;

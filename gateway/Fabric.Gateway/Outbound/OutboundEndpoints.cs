@@ -2,9 +2,7 @@ using Fabric.Contracts.Endpoints;
 using Fabric.Gateway.Auth;
 using Fabric.Gateway.Customers;
 using Fabric.Gateway.Http;
-using Fabric.Outbound;
-using Fabric.Outbound.Delivery;
-using Fabric.Outbound.Egress;
+using Fabric.Rules.Outbound;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -17,6 +15,12 @@ namespace Fabric.Gateway.Outbound;
 /// </summary>
 internal static class OutboundEndpoints
 {
+    /// <summary>The egress policy an endpoint's URL is checked against, and the options of <c>Fabric:Outbound</c> it reads.</summary>
+    public static WebApplicationBuilder AddFabricOutboundAdmin(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddFabricOutboundPolicy(builder.Configuration);
+        return builder;
+    }
 
     public static RouteGroupBuilder MapOutboundAdmin(this IEndpointRouteBuilder app)
     {
@@ -67,7 +71,7 @@ internal static class OutboundEndpoints
         }
 
         var id = "ep_" + Guid.NewGuid().ToString("N")[..20];
-        var secret = StandardWebhooks.NewSecret();
+        var secret = EndpointSecrets.New();
         var view = await grains.GetGrain<IEndpointGrain>(EndpointKey.Of(customer, id))
             .Create(Settings(body!), Protector(protection).Protect(secret), body!.FromSeq);
         return TypedResults.Created($"/v1/admin/customers/{customer}/endpoints/{id}", Response(view) with { Secret = secret });
@@ -118,7 +122,7 @@ internal static class OutboundEndpoints
             return Problems.BadRequest("invalid-overlap", "\"overlap\" must be between 00:00:00 and 30.00:00:00.");
         }
 
-        var secret = StandardWebhooks.NewSecret();
+        var secret = EndpointSecrets.New();
         return await Endpoint(grains, customer, id).RotateSecret(Protector(protection).Protect(secret), overlap) is { } view
             ? TypedResults.Ok(Response(view) with { Secret = secret })
             : UnknownEndpoint();
@@ -189,7 +193,7 @@ internal static class OutboundEndpoints
 
     internal static ProblemHttpResult UnknownEndpoint() => Problems.NotFound("unknown-endpoint", "No endpoint of that id exists for that customer.");
 
-    private static IDataProtector Protector(IDataProtectionProvider protection) => protection.CreateProtector(StandardWebhooks.ProtectionPurpose);
+    private static IDataProtector Protector(IDataProtectionProvider protection) => protection.CreateProtector(EndpointSecrets.ProtectionPurpose);
 
     private static EndpointSettings Settings(EndpointRequest b) => new(
         b.Url, b.Topics, b.Description, b.Enabled, b.Ordered, b.RateLimitPerSecond is 0 ? null : b.RateLimitPerSecond, b.MaxConcurrency, b.Headers, b.RetrySchedule, b.Timeout,

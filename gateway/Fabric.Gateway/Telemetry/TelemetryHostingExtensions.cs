@@ -1,7 +1,4 @@
-using Fabric.Grains;
 using Fabric.Hosting.Telemetry;
-using Fabric.Outbound;
-using Fabric.Wasm;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -10,7 +7,7 @@ namespace Fabric.Gateway.Telemetry;
 internal static class TelemetryHostingExtensions
 {
     /// <summary>
-    /// Traces and metrics of the gateway, its co-hosted grains and Orleans (<c>Fabric.Hosting.Telemetry</c> says which
+    /// Traces and metrics of the gateway and Orleans (a co-hosted silo adds its grains' own) (<c>Fabric.Hosting.Telemetry</c> says which
     /// <c>OTEL_*</c> settings choose the exporters). The sampler is <c>OTEL_TRACES_SAMPLER</c>'s, by default
     /// <c>always_on</c>: a client's <c>traceparent</c> links the trace but does not decide whether it is recorded.
     /// Spans after the first follow its decision (HTTP → grain → socket), since every sampler decides the same way
@@ -19,8 +16,8 @@ internal static class TelemetryHostingExtensions
     public static WebApplicationBuilder AddFabricTelemetry(this WebApplicationBuilder builder)
     {
         builder.AddFabricTelemetry(new TelemetryShape("fabric-gateway", TraceSampling.GatewayDefault,
-            Meters: [GatewayTelemetry.Name, GrainsTelemetry.Name, OutboundTelemetry.Name, WasmTelemetry.Name],
-            Sources: [GatewayTelemetry.Name, GrainsTelemetry.Name, OutboundTelemetry.Name])
+            Meters: [GatewayTelemetry.Name],
+            Sources: [GatewayTelemetry.Name])
         {
             // Probes and scrapes are not traced: one every few seconds from every prober would bury the events.
             Tracing = t => t.AddAspNetCoreInstrumentation(o => o.Filter = ctx => !IsOperatorPath(ctx.Request.Path)),

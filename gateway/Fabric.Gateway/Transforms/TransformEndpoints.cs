@@ -7,7 +7,7 @@ using Fabric.Gateway.Customers;
 using Fabric.Gateway.Events;
 using Fabric.Gateway.Http;
 using Fabric.Gateway.Outbound;
-using Fabric.Wasm;
+using Fabric.Rules.Wasm;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Gateway.Transforms;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Unicode;
+using Fabric.Rules.Outbound;
 
 namespace Fabric.Outbound.Delivery;
 
@@ -13,14 +14,6 @@ namespace Fabric.Outbound.Delivery;
 /// </summary>
 public static class StandardWebhooks
 {
-    public const string SecretPrefix = "whsec_";
-
-    /// <summary>The Data Protection purpose endpoint secrets are kept under: the gateway encrypts, the endpoint grain decrypts.</summary>
-    public const string ProtectionPurpose = "Fabric.EndpointSecrets.v1";
-
-    /// <summary>A new secret: <c>whsec_</c> + 32 random bytes in base64 (the spec asks for 24 to 64).</summary>
-    public static string NewSecret() => SecretPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-
     // "." + a long's longest decimal form (20 characters) + ".": the signed content's prefix beside the id.
     private const int TimestampAndDotsBytes = 22;
 
@@ -51,7 +44,7 @@ public static class StandardWebhooks
             var written = 0;
             foreach (var secret in secrets)
             {
-                var encoded = secret.StartsWith(SecretPrefix, StringComparison.Ordinal) ? secret.AsSpan(SecretPrefix.Length) : secret.AsSpan();
+                var encoded = secret.StartsWith(EndpointSecrets.Prefix, StringComparison.Ordinal) ? secret.AsSpan(EndpointSecrets.Prefix.Length) : secret.AsSpan();
                 // A key longer than the stack buffer (the spec allows up to 64 bytes) is decoded on the heap.
                 var keyBytes = Convert.TryFromBase64Chars(encoded, key, out var keyLength) ? key[..keyLength] : Convert.FromBase64String(encoded.ToString());
                 HMACSHA256.HashData(keyBytes, signed, mac);

@@ -5,7 +5,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using Fabric.Contracts.Endpoints;
-using Fabric.Outbound.Egress;
+using Fabric.Rules.Outbound;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Outbound.Delivery;

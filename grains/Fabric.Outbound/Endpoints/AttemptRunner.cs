@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Fabric.Contracts;
 using Fabric.Outbound.Delivery;
+using Fabric.Rules.Outbound;
 using Microsoft.Extensions.Logging;
 
 namespace Fabric.Outbound.Endpoints;

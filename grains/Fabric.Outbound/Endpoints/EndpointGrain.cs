@@ -1,9 +1,10 @@
-using Fabric.Contracts;
 using Fabric.Contracts.Endpoints;
 using Fabric.Contracts.Transforms;
-using Fabric.Grains;
+using Fabric.Contracts;
 using Fabric.Grains.Transforms;
+using Fabric.Grains;
 using Fabric.Outbound.Delivery;
+using Fabric.Rules.Outbound;
 using Fabric.Wasm;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
@@ -67,7 +68,7 @@ internal sealed partial class EndpointGrain : Grain, IEndpointGrain, IRemindable
         _schedule = new DeliverySchedule(() => _state.State, _options.MaxPendingMessages);
         _store = new EndpointStore(state, history, _options, _schedule.OpenToSave, logger);
         _ledger = new EndpointLedger(() => _state.State, () => _history.State, _schedule, _store, _options);
-        _post = new SignedPost(sender, protection.CreateProtector(StandardWebhooks.ProtectionPurpose), time);
+        _post = new SignedPost(sender, protection.CreateProtector(EndpointSecrets.ProtectionPurpose), time);
         _transform = new EndpointTransformSlot(transform, wasm, time, logger);
         _attempts = new AttemptRunner(_key, () => _state.State, _customerLog, _schedule, _store, _ledger, _post, _transform, _options, time, logger,
             Wake, _stopping.Token);

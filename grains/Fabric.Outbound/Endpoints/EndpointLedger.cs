@@ -1,3 +1,4 @@
+using Fabric.Rules.Outbound;
 
 namespace Fabric.Outbound.Endpoints;
 

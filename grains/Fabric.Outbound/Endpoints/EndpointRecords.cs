@@ -1,4 +1,5 @@
 using Fabric.Contracts.Endpoints;
+using Fabric.Rules.Outbound;
 
 namespace Fabric.Outbound.Endpoints;
 

@@ -1,3 +1,4 @@
+using Fabric.Rules.Outbound;
 using Fabric.Contracts.Endpoints;
 
 namespace Fabric.Outbound.Endpoints;

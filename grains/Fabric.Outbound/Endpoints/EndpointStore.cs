@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Fabric.Grains;
+using Fabric.Rules.Outbound;
 using Microsoft.Extensions.Logging;
 
 namespace Fabric.Outbound.Endpoints;

@@ -2,7 +2,7 @@ using Fabric.Grains;
 using System.Net;
 using System.Net.Sockets;
 using Fabric.Outbound.Delivery;
-using Fabric.Outbound.Egress;
+using Fabric.Rules.Outbound;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -36,16 +36,6 @@ public static class OutboundSiloBuilderExtensions
             // async frames to each of them, logged or not.
             .RemoveAllLoggers();
         return silo;
-    }
-
-    /// <summary>Options and the egress policy alone: what a gateway needs to check an endpoint's URL at registration.</summary>
-    public static IServiceCollection AddFabricOutboundPolicy(this IServiceCollection services, IConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<OutboundOptions>().Bind(configuration.GetSection(OutboundOptions.SectionName)).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutboundOptions>, OutboundOptionsValidator>());
-        services.TryAddSingleton<EgressPolicy>();
-        return services;
     }
 
     /// <summary>

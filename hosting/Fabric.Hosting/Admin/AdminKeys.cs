@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Fabric.Grains.Redis;
+using Fabric.Hosting.Cluster;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +17,7 @@ public sealed class AdminKeys
     public AdminKeys(IOptions<AdminOptions> options, IConfiguration configuration)
     {
         var keys = options.Value.Keys.AsEnumerable();
-        if (!FabricRedisHosting.IsDistributed(configuration))
+        if (!FabricMode.IsDistributed(configuration))
         {
             keys = keys.Concat(configuration.GetSection("Fabric:Seed:AdminKeys").Get<string[]>() ?? []);
         }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Fabric.Grains.Redis;
+using Fabric.Hosting.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -24,7 +24,7 @@ public static class HealthHostingExtensions
     public static IHealthChecksBuilder AddFabricHealth(this IHostApplicationBuilder builder)
     {
         var checks = builder.Services.AddHealthChecks().AddCheck<DrainingHealthCheck>("draining", tags: [Ready]);
-        if (FabricRedisHosting.IsDistributed(builder.Configuration))
+        if (FabricMode.IsDistributed(builder.Configuration))
         {
             builder.Services.AddSingleton<RedisHealthCheck>();
             checks.AddCheck<RedisHealthCheck>("redis", tags: [Ready]);

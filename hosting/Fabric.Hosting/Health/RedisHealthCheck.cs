@@ -1,4 +1,4 @@
-using Fabric.Grains.Redis;
+using Fabric.Hosting.Cluster;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StackExchange.Redis;
@@ -12,7 +12,7 @@ namespace Fabric.Hosting.Health;
 public sealed class RedisHealthCheck(IConfiguration configuration) : IHealthCheck, IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
-    private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(() => ConnectionMultiplexer.ConnectAsync(FabricRedisHosting.ConnectionOptions(configuration)));
+    private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(() => ConnectionMultiplexer.ConnectAsync(FabricRedis.ConnectionOptions(configuration)));
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Text.Json;
 using ArchUnitNET.Domain;
 using ArchUnitNET.Loader;
 using ArchUnitNET.xUnit;
@@ -16,7 +18,7 @@ public sealed class ArchitectureTests
     private static readonly System.Reflection.Assembly Gateway = typeof(Program).Assembly;
 
     private static readonly ArchUnitNET.Domain.Architecture Code = new ArchLoader()
-        .LoadAssemblies(Gateway, typeof(Fabric.Grains.FabricTime).Assembly, typeof(Fabric.Outbound.OutboundOptions).Assembly)
+        .LoadAssemblies(Gateway, typeof(Fabric.Grains.FabricTime).Assembly, typeof(Fabric.Outbound.OutboundTelemetry).Assembly)
         .Build();
 
     [Fact]
@@ -34,4 +36,29 @@ public sealed class ArchitectureTests
         Types().That().ResideInAssembly(Gateway).Should()
             .NotDependOnAny(Classes().That().AreAssignableTo(typeof(Orleans.Grain)))
             .Check(Code);
+
+    // What a distributed gateway must not carry: the grain implementations and the Wasm runtime under them.
+    private static readonly string[] GrainStack = ["Fabric.Grains", "Fabric.Grains.Redis", "Fabric.Outbound", "Fabric.Wasm", "Wasmtime.Dotnet"];
+
+    [Fact]
+    public void The_gateway_references_no_grain_implementation_and_names_none_as_an_Orleans_application_part()
+    {
+        // Orleans loads every assembly the running ones name as an application part, so a name here would load it.
+        Assert.Empty(Gateway.GetReferencedAssemblies().Select(a => a.Name).Intersect(GrainStack));
+        Assert.Empty(Gateway.GetCustomAttributes<Orleans.ApplicationPartAttribute>().Select(a => a.AssemblyName).Intersect(GrainStack));
+    }
+
+    [Fact]
+    public void The_distributed_gateways_build_ships_no_grain_implementation_nor_Wasmtime()
+    {
+        // The gateway's own deps.json is what the runtime resolves assemblies from when it runs alone (distributed).
+        var output = new DirectoryInfo(AppContext.BaseDirectory);
+        var (framework, configuration, root) = (output.Name, output.Parent!.Name, output.Parent.Parent!.Parent!.Parent!.Parent!.FullName);
+        var deps = Path.Combine(root, "gateway", "Fabric.Gateway", "bin", configuration, framework, "Fabric.Gateway.deps.json");
+        using var json = JsonDocument.Parse(File.ReadAllText(deps));
+        var libraries = json.RootElement.GetProperty("libraries").EnumerateObject().Select(l => l.Name.Split('/')[0]).ToArray();
+
+        Assert.Contains("Fabric.Contracts", libraries);
+        Assert.Empty(libraries.Intersect(GrainStack.Append("Wasmtime")));
+    }
 }

@@ -1,7 +1,8 @@
-using System.Net;
 using System.Net.Http.Json;
+using System.Net;
 using System.Text.Json;
 using Fabric.Outbound.Delivery;
+using Fabric.Rules.Outbound;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Fabric.Gateway.Tests.Outbound;
@@ -47,7 +48,7 @@ public sealed class EgressTests(GatewayFixture fixture)
     [Fact]
     public void HttpsOnly_refuses_plain_http_and_an_allowlisted_range_lets_its_addresses_through()
     {
-        var policy = new Fabric.Outbound.Egress.EgressPolicy(Microsoft.Extensions.Options.Options.Create(new Fabric.Outbound.OutboundOptions
+        var policy = new EgressPolicy(Microsoft.Extensions.Options.Options.Create(new OutboundOptions
         {
             HttpsOnly = true,
             AllowedHosts = ["10.20.0.0/16", "hooks.internal"],

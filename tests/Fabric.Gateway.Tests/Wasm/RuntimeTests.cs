@@ -1,3 +1,4 @@
+using Fabric.Rules.Wasm;
 using Fabric.Wasm;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Fabric.Outbound.Egress;
+namespace Fabric.Rules.Outbound;
 
 /// <summary>An address range in CIDR form (<c>10.0.0.0/8</c>, <c>fc00::/7</c>); a bare address is a range of one.</summary>
 internal readonly record struct IpRange(IPAddress Network, int PrefixLength)

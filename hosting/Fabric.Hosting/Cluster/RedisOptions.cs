@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Fabric.Grains.Redis;
+namespace Fabric.Hosting.Cluster;
 
 /// <summary>Where distributed mode keeps its state. Bound from <c>Fabric:Redis</c>.</summary>
 public sealed class RedisOptions

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Fabric.Wasm;
+namespace Fabric.Rules.Wasm;
 
 /// <summary>Checks the ranges on <see cref="WasmOptions"/> at startup (source-generated).</summary>
 [OptionsValidator]

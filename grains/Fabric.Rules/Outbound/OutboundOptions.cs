@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Fabric.Outbound;
+namespace Fabric.Rules.Outbound;
 
 /// <summary>How outbound webhooks are delivered. Bound from <c>Fabric:Outbound</c>; each default is in docs/outbound.md.</summary>
 public sealed class OutboundOptions

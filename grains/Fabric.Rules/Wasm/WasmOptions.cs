@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Fabric.Wasm;
+namespace Fabric.Rules.Wasm;
 
 /// <summary>
 /// The sandbox every customer module runs in. Bound from <c>Fabric:Wasm</c>; the defaults are in docs/wasm.md. One set

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Fabric.Outbound;
+namespace Fabric.Rules.Outbound;
 
 [OptionsValidator]
 internal sealed partial class OutboundOptionsValidator : IValidateOptions<OutboundOptions>;

@@ -1,4 +1,4 @@
-namespace Fabric.Gateway.Hosting;
+namespace Fabric.Gateway.Embedded;
 
 /// <summary>The co-hosted silo of embedded mode. Bound from <c>Fabric:Embedded</c>.</summary>
 public sealed class EmbeddedSiloOptions

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 
-namespace Fabric.Outbound.Egress;
+namespace Fabric.Rules.Outbound;
 
 /// <summary>
 /// Where outbound webhooks may go. A customer's URL must not reach inside the fabric's own network: private,

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Fabric.Rules.Outbound;
+
+public static class OutboundRulesExtensions
+{
+    /// <summary>
+    /// <c>Fabric:Outbound</c>'s options (validated at start) and the egress policy: what a gateway needs to check an
+    /// endpoint's URL at registration, and what the silos' delivery builds on.
+    /// </summary>
+    public static IServiceCollection AddFabricOutboundPolicy(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<OutboundOptions>().Bind(configuration.GetSection(OutboundOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutboundOptions>, OutboundOptionsValidator>());
+        services.TryAddSingleton<EgressPolicy>();
+        return services;
+    }
+}
