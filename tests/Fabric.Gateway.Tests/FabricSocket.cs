@@ -14,6 +14,8 @@ public sealed class FabricSocket : IAsyncDisposable
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
+    public WebSocketState State => _socket.State;
+
     public string? SubProtocol => _socket.SubProtocol;
 
     public JsonElement Welcome { get; private set; }

@@ -253,7 +253,7 @@ internal sealed partial class FeedRegistry
             {
                 // Cancellations too: sockets wait on this feed, so only the feed stopping ends the retries.
                 Log.RegisterFailed(_logger, ex, feed.Customer, attempt);
-                await Task.Delay(_registrationRetry.Delay(attempt), CancellationToken.None);
+                await Task.Delay(_registrationRetry.Delay(attempt), _clock, CancellationToken.None);
             }
         }
     }

@@ -5,25 +5,33 @@ namespace Fabric.Gateway.Sockets;
 /// cluster changes. (Closing sockets on shutdown is <see cref="SocketDrain"/>'s.)
 /// </summary>
 internal sealed partial class FeedRenewalService(
-    FeedRegistry registry, Microsoft.Extensions.Options.IOptions<SocketOptions> options, ILogger<FeedRenewalService> logger) : BackgroundService
+    FeedRegistry registry, Microsoft.Extensions.Options.IOptions<SocketOptions> options, TimeProvider clock, ILogger<FeedRenewalService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Normally every RenewInterval; after the cluster changed, every second for FastRenewalWindow, since the
         // grains that moved are reachable only once membership has settled, which takes a few seconds.
         var fastUntil = DateTimeOffset.MinValue;
-        using var kick = new SemaphoreSlim(0);
+        var kick = NewKick();
         registry.RenewSoonRequested += OnRenewSoon;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var fast = DateTimeOffset.UtcNow < fastUntil;
-                if (await kick.WaitAsync(fast ? TimeSpan.FromSeconds(1) : options.Value.RenewInterval, stoppingToken))
+                var fast = clock.GetUtcNow() < fastUntil;
+                using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
                 {
-                    fastUntil = DateTimeOffset.UtcNow + FastRenewalWindow;
+                    var kicked = Volatile.Read(ref kick).Task;
+                    if (await Task.WhenAny(Task.Delay(fast ? TimeSpan.FromSeconds(1) : options.Value.RenewInterval, clock, wait.Token), kicked) == kicked)
+                    {
+                        Volatile.Write(ref kick, NewKick());
+                        fastUntil = clock.GetUtcNow() + FastRenewalWindow;
+                    }
+
+                    await wait.CancelAsync();
                 }
 
+                stoppingToken.ThrowIfCancellationRequested();
                 try
                 {
                     await registry.RenewAllAsync();
@@ -44,8 +52,10 @@ internal sealed partial class FeedRenewalService(
             registry.RenewSoonRequested -= OnRenewSoon;
         }
 
-        void OnRenewSoon() => kick.Release();
+        void OnRenewSoon() => Volatile.Read(ref kick).TrySetResult();
     }
+
+    private static TaskCompletionSource NewKick() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private static readonly TimeSpan FastRenewalWindow = TimeSpan.FromSeconds(30);
 

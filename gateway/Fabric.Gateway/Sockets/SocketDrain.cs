@@ -9,7 +9,7 @@ namespace Fabric.Gateway.Sockets;
 /// than in the same millisecond (Phoenix's socket drainer does the same). It then waits, up to
 /// <see cref="SocketOptions.CloseTimeout"/>, for the closes to finish; all within the host's shutdown timeout.
 /// </summary>
-internal sealed partial class SocketDrain(FeedRegistry registry, IOptions<SocketOptions> options, ILogger<SocketDrain> logger) : IHostedLifecycleService
+internal sealed partial class SocketDrain(FeedRegistry registry, IOptions<SocketOptions> options, TimeProvider clock, ILogger<SocketDrain> logger) : IHostedLifecycleService
 {
     private volatile bool _draining;
 
@@ -35,7 +35,7 @@ internal sealed partial class SocketDrain(FeedRegistry registry, IOptions<Socket
             {
                 if (i > 0)
                 {
-                    await Task.Delay(settings.DrainBatchInterval, cancellationToken);
+                    await Task.Delay(settings.DrainBatchInterval, clock, cancellationToken);
                 }
 
                 foreach (var session in sessions.AsSpan(i, Math.Min(size, sessions.Length - i)))
@@ -55,12 +55,14 @@ internal sealed partial class SocketDrain(FeedRegistry registry, IOptions<Socket
             session.RequestClose(CloseCodes.Drain, "reconnect elsewhere and resume");
         }
 
-        var deadline = DateTime.UtcNow + settings.CloseTimeout;
-        while (registry.AllSessions().Any() && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+        var closing = clock.GetTimestamp();
+        while (registry.AllSessions().Any() && clock.GetElapsedTime(closing) < settings.CloseTimeout && !cancellationToken.IsCancellationRequested)
         {
-            await Task.Delay(50, CancellationToken.None);
+            await Task.Delay(ClosePoll, clock, CancellationToken.None);
         }
     }
+
+    private static readonly TimeSpan ClosePoll = TimeSpan.FromMilliseconds(50);
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -5,7 +5,7 @@ namespace Fabric.Gateway.Sockets;
 /// <c>refresh</c> extended them. One queue ordered by expiry for the whole gateway, looked at every second, rather than
 /// a timer per socket; an entry a refresh made stale is skipped when it comes due.
 /// </summary>
-internal sealed partial class TokenExpiry(ILogger<TokenExpiry> logger) : BackgroundService
+internal sealed partial class TokenExpiry(TimeProvider clock, ILogger<TokenExpiry> logger) : BackgroundService
 {
     private readonly PriorityQueue<(SocketSession Session, DateTimeOffset Expires), DateTimeOffset> _due = new();
     private readonly Lock _lock = new();
@@ -48,12 +48,12 @@ internal sealed partial class TokenExpiry(ILogger<TokenExpiry> logger) : Backgro
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), clock);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                CloseExpired(DateTimeOffset.UtcNow);
+                CloseExpired(clock.GetUtcNow());
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
