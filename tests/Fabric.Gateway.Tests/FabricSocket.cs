@@ -104,6 +104,7 @@ public sealed class FabricSocket : IAsyncDisposable
                 result = await _socket.ReceiveAsync(buffer, cts.Token);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
+                    await AnswerCloseAsync();
                     return null;
                 }
 
@@ -122,6 +123,20 @@ public sealed class FabricSocket : IAsyncDisposable
         }
 
         return JsonDocument.Parse(message.ToArray()).RootElement.Clone();
+    }
+
+    /// <summary>Answers the server's close with the same code, as browsers do, so the server need not wait for it.</summary>
+    private async Task AnswerCloseAsync()
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _socket.CloseOutputAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "", cts.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The server already went away.
+        }
     }
 
     /// <summary>Receives until <paramref name="count"/> event frames arrived, failing on any other frame.</summary>

@@ -37,7 +37,7 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
 
         Assert.Equal([1L, 2, 3, 4, 5], seqs);
         live.Push(events[3], events[1]);   // late copies of released events
-        Assert.Null(await pair.TryReceiveAsync(TimeSpan.FromMilliseconds(300)));
+        await live.AssertNothingQueuedAsync(pair);
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
         Assert.Equal("evt_4", (await pair.ReceiveAsync()).GetProperty("id").GetString());
         // A late push from the epoch the feed left (an older generation) is ignored, not delivered as seq 5.
         live.Push(events[0] with { Seq = 5 });
-        Assert.Null(await pair.TryReceiveAsync(TimeSpan.FromMilliseconds(300)));
+        await live.AssertNothingQueuedAsync(pair);
         Assert.Null(pair.CloseStatus);
     }
 
@@ -151,7 +151,7 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
 
         Assert.Equal(1, renewals);
         Assert.Equal(new LogPosition(live.Epoch.Id, 2, events[1].Id), live.Feed.Witness());
-        Assert.Null(await pair.TryReceiveAsync(TimeSpan.FromMilliseconds(300)));
+        await live.AssertNothingQueuedAsync(pair);
     }
 
     [Fact]
@@ -194,6 +194,16 @@ public sealed class FeedOrderingTests(GatewayFixture fixture)
 
         /// <summary>The grain's epoch, which the feed was registered with.</summary>
         public LogEpoch Epoch => epoch;
+
+        /// <summary>
+        /// Nothing was queued for the socket: a push is released under the feed's lock before it returns, so a frame
+        /// queued now arrives after anything the pushes so far delivered, and must be the next one.
+        /// </summary>
+        public async Task AssertNothingQueuedAsync(SocketPair pair)
+        {
+            session.Enqueue("{\"op\":\"marker\"}"u8.ToArray());
+            Assert.Equal("marker", (await pair.ReceiveAsync()).GetProperty("op").GetString());
+        }
 
         /// <summary>Pushes events to the feed as the grain would, in its epoch.</summary>
         public void Push(params EventEnvelope[] events) => feed.OnEvents(new EventBatch(feed.Customer, events, epoch));

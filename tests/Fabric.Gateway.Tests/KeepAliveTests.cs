@@ -39,9 +39,8 @@ public sealed class KeepAliveTests : IAsyncLifetime
         Assert.StartsWith("HTTP/1.1 101", await ReadHeadAsync(stream), StringComparison.Ordinal);
         Assert.Equal(1, (await ReadFrameAsync(stream, TimeSpan.FromSeconds(10)))!.Value.Opcode);   // welcome
 
-        // Answering: pinged again and again, never dropped.
-        var pings = 0;
-        for (var answering = Stopwatch.StartNew(); answering.Elapsed < TimeSpan.FromSeconds(6);)
+        // Answering: pinged again and again, never dropped. Three pings span two timeouts' worth of answered silence.
+        for (var pings = 0; pings < 3;)
         {
             var frame = await ReadFrameAsync(stream, TimeSpan.FromSeconds(5));
             Assert.True(frame is not null, "the connection was dropped while the client answered every ping");
@@ -52,7 +51,6 @@ public sealed class KeepAliveTests : IAsyncLifetime
             }
         }
 
-        Assert.True(pings >= 2, $"only {pings} ping(s) in 6 s at a 1 s interval");
         Assert.Equal(0, Interlocked.Read(ref timeouts));
 
         // Silent: dropped after the next unanswered ping's timeout.

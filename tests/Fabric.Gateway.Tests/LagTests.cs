@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
+using Fabric.Gateway.Sockets;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Fabric.Gateway.Tests;
 
@@ -85,8 +87,10 @@ public sealed class LagTests : IAsyncLifetime
 
         Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), (await reading).Select(e => e.Seq()));
 
-        // The stopped client reads again long after the grace period: what its buffers held, then the close.
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        // The stopped client reads again once the gateway has shed it: what its buffers held, then the close.
+        var registry = _gateway.Services.GetRequiredService<FeedRegistry>();
+        var id = stopped.Welcome.GetProperty("session").GetString();
+        await Eventually.True(() => registry.AllSessions().All(s => s.Id != id || s.CloseCode == 4100), TimeSpan.FromSeconds(30));
         for (var i = 0; i < 1000 && await stopped.TryReceiveAsync(TimeSpan.FromSeconds(10)) is not null; i++)
         {
         }

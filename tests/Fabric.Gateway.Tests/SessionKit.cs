@@ -85,6 +85,13 @@ internal static class SessionAsserts
         }
     }
 
+    /// <summary>The next frame's op and ref.</summary>
+    public static async Task<(string? Op, string? Ref)> ReceiveOpRefAsync(this FabricSocket socket)
+    {
+        var frame = await socket.ReceiveAsync();
+        return (frame.GetProperty("op").GetString(), frame.TryGetProperty("ref", out var r) ? r.GetString() : null);
+    }
+
     /// <summary>Reads frames until one with the op arrives, failing on a close; returns it.</summary>
     public static async Task<JsonElement> ReceiveOpAsync(this FabricSocket socket, string op)
     {

@@ -145,7 +145,10 @@ public sealed class MetricsTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Accepted, (await Http.PostAsJsonAsync($"/v1/customers/{customer}/events/batch", new { events })).StatusCode);
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        // Shed once it has taken nothing for the grace period; then it reads what its buffers held, and the close.
+        await Eventually.True(
+            async () => (await PrometheusScrape.ReadAsync(Http)).Sum("fabric_gateway_slow_consumers_total") > before.Sum("fabric_gateway_slow_consumers_total"),
+            TimeSpan.FromSeconds(30));
         for (var i = 0; i < 1000 && await stopped.TryReceiveAsync(TimeSpan.FromSeconds(10)) is not null; i++)
         {
         }
