@@ -14,6 +14,13 @@ public static class OutboundRulesExtensions
     public static IServiceCollection AddFabricOutboundPolicy(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
+        // Once per container: an embedded process asks twice (its silo and its gateway), and binding the section twice
+        // would add every AllowedHosts entry twice.
+        if (services.Any(s => s.ServiceType == typeof(EgressPolicy)))
+        {
+            return services;
+        }
+
         services.AddOptions<OutboundOptions>().Bind(configuration.GetSection(OutboundOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutboundOptions>, OutboundOptionsValidator>());
         services.TryAddSingleton<EgressPolicy>();
